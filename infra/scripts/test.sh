@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `make test`: formatting, lints, unit tests, then the end-to-end suite against a freshly
+# deployed stack on LocalStack. Starts LocalStack if it is not running and stops it again
+# afterwards if it started it.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+stack="${NOTIFIER_TEST_STACK:-notifier-e2e}"
+cd "$REPO_ROOT"
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+log "cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+log "unit tests"
+cargo test --workspace --exclude notifier-e2e --locked
+
+ensure_tools
+started_here=0
+if ! "$REPO_ROOT/infra/localstack/status.sh" >/dev/null 2>&1; then
+  "$REPO_ROOT/infra/localstack/start.sh"
+  started_here=1
+fi
+cleanup() {
+  if [ "$started_here" = 1 ]; then "$REPO_ROOT/infra/localstack/stop.sh" || true; fi
+}
+trap cleanup EXIT
+
+log "LocalStack plugin tests"
+"$LOCAL_DIR/venv-localstack/bin/python" -m pytest -q "$REPO_ROOT/infra/localstack/tests"
+
+if "$TOOLS_VENV/bin/python" -c "import boto3,sys; boto3.client('cloudformation').describe_stacks(StackName=sys.argv[1])" "$stack" >/dev/null 2>&1; then
+  log "deleting the previous test stack $stack"
+  sam delete --stack-name "$stack" --no-prompts >/dev/null
+fi
+"$REPO_ROOT/infra/scripts/deploy-local.sh" "$stack" AuthCacheSeconds=1 SubscriptionCacheSeconds=1 \
+  "WebhookRetrySchedule=1,2,2" "ProviderRetrySchedule=1,2,2" RoutingMaxReceiveCount=2
+
+log "end-to-end tests against stack $stack"
+NOTIFIER_STACK="$stack" cargo test -p notifier-e2e --locked -- --test-threads 4

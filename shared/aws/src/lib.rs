@@ -1,0 +1,24 @@
+//! AWS adapters: each implements a port of `notifier-domain` over one AWS service. Clients are
+//! built once per execution environment (in `main`) and shared, so warm invocations reuse
+//! their connections.
+
+pub mod dynamo;
+pub mod error;
+pub mod tenants;
+
+pub use error::AdapterError;
+
+/// The SDK configuration from the ordinary AWS environment (region, credentials,
+/// `AWS_ENDPOINT_URL` for LocalStack), loaded once.
+pub async fn load_sdk_config() -> aws_config::SdkConfig {
+    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+}
+
+/// Now, as RFC 3339 with second precision (what records and API bodies carry).
+pub fn now_rfc3339() -> String {
+    let now = time::OffsetDateTime::now_utc()
+        .replace_nanosecond(0)
+        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    now.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_else(|_| now.unix_timestamp().to_string())
+}

@@ -1,0 +1,11 @@
+//! The notifier's domain: what a tenant, an API key, an event, a subscription and a delivery
+//! are, and the rules between them. Adapters (DynamoDB, SQS, HTTP) live elsewhere and implement
+//! the port traits declared here; nothing in this crate knows about AWS or Lambda.
+
+pub mod cache;
+pub mod error;
+pub mod ids;
+pub mod messages;
+pub mod tenant;
+
+pub use error::DomainError;
