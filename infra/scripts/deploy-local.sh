@@ -2,6 +2,7 @@
 # Builds every function with `sam build` (cargo-lambda, no Docker) and deploys the stack to
 # LocalStack with the local parameters on.
 #   deploy-local.sh [STACK_NAME] [extra Key=Value parameter overrides...]
+# NOTIFIER_SKIP_BUILD=1 deploys what .aws-sam/build already holds.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 stack="${1:-${NOTIFIER_STACK:-notifier}}"
@@ -12,11 +13,13 @@ bucket="notifier-sam-artifacts"
 ensure_tools
 cd "$REPO_ROOT"
 
-log "sam build"
-start=$SECONDS
-sam build --template-file template.yaml --build-dir .aws-sam/build >"$LOCAL_DIR/sam-build.log" 2>&1 \
-  || { tail -n 60 "$LOCAL_DIR/sam-build.log"; die "sam build failed (full log: .local/sam-build.log)"; }
-log "built in $((SECONDS - start)) s"
+if [ "${NOTIFIER_SKIP_BUILD:-0}" != 1 ]; then
+  log "sam build (cargo-lambda, release)"
+  start=$SECONDS
+  sam build --template-file template.yaml --build-dir .aws-sam/build >"$LOCAL_DIR/sam-build.log" 2>&1 \
+    || { tail -n 60 "$LOCAL_DIR/sam-build.log"; die "sam build failed (full log: .local/sam-build.log)"; }
+  log "built in $((SECONDS - start)) s"
+fi
 
 log "preparing LocalStack (artifact bucket, SES sender identity $sender)"
 "$TOOLS_VENV/bin/python" - "$bucket" "$sender" <<'PY'

@@ -5,11 +5,17 @@ use aws_lambda_events::http::Method;
 use aws_lambda_events::http::header::AUTHORIZATION;
 
 use crate::auth::CachedAuthenticator;
+use crate::events::EventReader;
 use crate::http::problem_response;
 use crate::problem::Problem;
+use crate::publish::Publisher;
+use crate::subscriptions::SubscriptionApi;
 
 pub struct Api {
     pub auth: CachedAuthenticator,
+    pub publisher: Publisher,
+    pub events: EventReader,
+    pub subscriptions: SubscriptionApi,
 }
 
 /// The operations of the public contract, recognised from method and path.
@@ -81,11 +87,18 @@ impl Api {
                 return problem_response(&Problem::not_found(format!("No resource at {path}.")));
             }
         };
-        tracing::info!(tenant = %tenant, ?route, "request");
-        problem_response(&Problem::not_implemented(&format!(
-            "{} {path}",
-            request.http_method
-        )))
+        let subscriptions = &self.subscriptions;
+        let outcome = match route {
+            Route::PublishEvent => return self.publisher.publish(&tenant, &request).await,
+            Route::GetEvent(id) => return self.events.get(&tenant, id).await,
+            Route::CreateSubscription => subscriptions.create(&tenant, &request).await,
+            Route::ListSubscriptions => subscriptions.list(&tenant).await,
+            Route::GetSubscription(id) => subscriptions.get(&tenant, id).await,
+            Route::UpdateSubscription(id) => subscriptions.update(&tenant, id, &request).await,
+            Route::DeleteSubscription(id) => subscriptions.delete(&tenant, id).await,
+            Route::RotateSecret(id) => subscriptions.rotate_secret(&tenant, id).await,
+        };
+        outcome.unwrap_or_else(|problem| problem_response(&problem))
     }
 }
 

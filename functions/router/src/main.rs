@@ -1,10 +1,50 @@
-//! Wiring only. routing arrives in a later version; until then each record is parsed and refused
-//! with a clear error (see `notifier_runtime::unimplemented`), never acknowledged as done.
+//! Wiring only: configuration, clients and adapters, then the SQS batch loop.
 
-use notifier_domain::messages::RoutingMessage;
+mod routing;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use notifier_aws::deliveries::DynamoDeliveryStore;
+use notifier_aws::queues::SqsDeliveryDispatcher;
+use notifier_aws::subscriptions::DynamoSubscriptionStore;
+use notifier_domain::cache::TtlCache;
+use notifier_domain::subscription::Channel;
+use notifier_runtime::sqs::run_sqs_consumer;
+use notifier_runtime::{optional_env, required_env};
+
+use crate::routing::Router;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), lambda_runtime::Error> {
     notifier_runtime::telemetry::init_tracing();
-    notifier_runtime::unimplemented::run_unimplemented_stage::<RoutingMessage>("routing").await
+    let subscriptions_table = required_env("SUBSCRIPTIONS_TABLE")?;
+    let deliveries_table = required_env("DELIVERIES_TABLE")?;
+    let queue_urls = HashMap::from([
+        (Channel::Webhook, required_env("WEBHOOK_QUEUE_URL")?),
+        (Channel::Email, required_env("EMAIL_QUEUE_URL")?),
+        (Channel::Sms, required_env("SMS_QUEUE_URL")?),
+        (Channel::Push, required_env("PUSH_QUEUE_URL")?),
+    ]);
+    let cache_ttl = Duration::from_secs(optional_env("SUBSCRIPTION_CACHE_SECONDS", 10u64)?);
+    let retention = Duration::from_secs(86_400 * optional_env("EVENT_RETENTION_DAYS", 30u64)?);
+
+    let sdk_config = notifier_aws::load_sdk_config().await;
+    let dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config);
+    let router = Router {
+        subscriptions: Arc::new(DynamoSubscriptionStore::new(
+            dynamodb.clone(),
+            subscriptions_table,
+        )),
+        cache: TtlCache::new(cache_ttl, 4096),
+        deliveries: Arc::new(DynamoDeliveryStore::new(dynamodb, deliveries_table)),
+        dispatcher: Arc::new(SqsDeliveryDispatcher::new(
+            aws_sdk_sqs::Client::new(&sdk_config),
+            queue_urls,
+        )),
+        retention,
+    };
+    let router = &router;
+    run_sqs_consumer(|record| router.route_record(record)).await
 }

@@ -2,8 +2,12 @@
 //! built once per execution environment (in `main`) and shared, so warm invocations reuse
 //! their connections.
 
+pub mod deliveries;
 pub mod dynamo;
 pub mod error;
+pub mod events;
+pub mod queues;
+pub mod subscriptions;
 pub mod tenants;
 
 pub use error::AdapterError;
@@ -16,9 +20,8 @@ pub async fn load_sdk_config() -> aws_config::SdkConfig {
 
 /// Now, as RFC 3339 with second precision (what records and API bodies carry).
 pub fn now_rfc3339() -> String {
-    let now = time::OffsetDateTime::now_utc()
-        .replace_nanosecond(0)
-        .unwrap_or_else(|_| time::OffsetDateTime::now_utc());
+    let now = time::OffsetDateTime::now_utc();
+    let now = now.replace_nanosecond(0).unwrap_or(now);
     now.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| now.unix_timestamp().to_string())
 }

@@ -74,7 +74,7 @@ impl DynamoTenantStore {
             .send();
         while let Some(item) = pages.next().await {
             let item = item.map_err(|e| AdapterError::service("Scan (list tenants)", e))?;
-            tenants.push(self.tenant_from_item(&item)?);
+            tenants.push(self.read_tenant(&item)?);
         }
         tenants.sort_by(|a, b| {
             a.created_at
@@ -136,7 +136,7 @@ impl DynamoTenantStore {
         Ok(TransactWriteItem::builder().put(put).build())
     }
 
-    fn tenant_from_item(&self, item: &Item) -> Result<Tenant, AdapterError> {
+    fn read_tenant(&self, item: &Item) -> Result<Tenant, AdapterError> {
         Ok(Tenant {
             tenant_id: TenantId(get_s(item, &self.table, "tenant_id")?),
             name: get_s(item, &self.table, "name")?,

@@ -3,9 +3,18 @@
 //! the port traits declared here; nothing in this crate knows about AWS or Lambda.
 
 pub mod cache;
+pub mod delivery;
 pub mod error;
+pub mod event;
+pub mod idempotency;
 pub mod ids;
 pub mod messages;
+pub mod ports;
+pub mod retry;
+pub mod signing;
+pub mod ssrf;
+pub mod subscription;
 pub mod tenant;
+pub mod validation;
 
 pub use error::DomainError;
