@@ -148,3 +148,92 @@ pub fn assert_problem(reply: &Reply, status: u16) {
         );
     }
 }
+
+pub mod receiver;
+
+/// Verifies a Standard Webhooks signature independently of the product's own signing code.
+pub fn verify_signature(secret: &str, webhook_id: &str, timestamp: &str, body: &str, header: &str) -> bool {
+    use base64::Engine;
+    use hmac::{Hmac, Mac};
+    let engine = base64::engine::general_purpose::STANDARD;
+    let key = engine
+        .decode(secret.trim_start_matches("whsec_"))
+        .expect("secret is base64");
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&key).expect("any key length");
+    mac.update(format!("{webhook_id}.{timestamp}.{body}").as_bytes());
+    let expected = format!("v1,{}", engine.encode(mac.finalize().into_bytes()));
+    header.split(' ').any(|candidate| candidate == expected)
+}
+
+impl Stack {
+    /// Publishes an event as `tenant`, optionally with an `Idempotency-Key`.
+    pub async fn publish(&self, tenant: &TestTenant, body: &Value, key: Option<&str>) -> Reply {
+        let mut request = self.authed(tenant, Method::POST, "/v1/events").json(body);
+        if let Some(key) = key {
+            request = request.header("idempotency-key", key);
+        }
+        reply(request.send().await.expect("API reachable")).await
+    }
+
+    /// Creates a webhook subscription to `url` for `event_types`; returns the 201 body.
+    pub async fn subscribe_webhook(&self, tenant: &TestTenant, url: &str, event_types: &[&str]) -> Value {
+        let body =
+            serde_json::json!({"event_types": event_types, "channel": "webhook", "target": {"url": url}});
+        let created = reply(
+            self.authed(tenant, Method::POST, "/v1/subscriptions")
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(created.status, 201, "subscription not created: {}", created.body);
+        created.body
+    }
+
+    pub async fn get_event(&self, tenant: &TestTenant, event_id: &str) -> Reply {
+        reply(
+            self.authed(tenant, Method::GET, &format!("/v1/events/{event_id}"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// Polls `GET /v1/events/{id}` until `done` holds for its body, or fails after `timeout`.
+    pub async fn wait_for_event(
+        &self,
+        tenant: &TestTenant,
+        event_id: &str,
+        timeout: Duration,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            let event = self.get_event(tenant, event_id).await;
+            assert_eq!(event.status, 200, "event lookup failed: {}", event.body);
+            if done(&event.body) {
+                return event.body;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "event {event_id} did not reach the expected state: {}",
+                event.body
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+    }
+}
+
+/// The statuses of an event body's deliveries.
+pub fn delivery_statuses(event: &Value) -> Vec<String> {
+    event["deliveries"]
+        .as_array()
+        .map_or_else(Vec::new, |deliveries| {
+            deliveries
+                .iter()
+                .map(|d| d["status"].as_str().unwrap_or_default().to_owned())
+                .collect()
+        })
+}

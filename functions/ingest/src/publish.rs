@@ -143,3 +143,234 @@ fn now_ms() -> u64 {
         .map(|d| d.as_millis() as u64)
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering;
+
+    use aws_lambda_events::encodings::Body;
+    use aws_lambda_events::http::HeaderValue;
+    use notifier_domain::memory::{MemoryEventStore, MemoryRoutingQueue};
+    use serde_json::Value;
+
+    use super::*;
+
+    fn publisher() -> (Publisher, Arc<MemoryEventStore>, Arc<MemoryRoutingQueue>) {
+        let events = Arc::new(MemoryEventStore::default());
+        let routing = Arc::new(MemoryRoutingQueue::default());
+        let publisher = Publisher {
+            events: events.clone(),
+            routing: routing.clone(),
+            retention: Duration::from_secs(86_400),
+        };
+        (publisher, events, routing)
+    }
+
+    fn request(body: &str, content_type: &'static str, key: Option<&'static str>) -> ApiGatewayProxyRequest {
+        let mut request = ApiGatewayProxyRequest::default();
+        request
+            .headers
+            .insert("content-type", HeaderValue::from_static(content_type));
+        if let Some(key) = key {
+            request
+                .headers
+                .insert("idempotency-key", HeaderValue::from_static(key));
+        }
+        request.body = Some(body.to_owned());
+        request
+    }
+
+    fn answer(response: &ApiGatewayProxyResponse) -> (i64, Value) {
+        let body = match &response.body {
+            Some(Body::Text(text)) => serde_json::from_str(text).unwrap(),
+            _ => Value::Null,
+        };
+        (response.status_code, body)
+    }
+
+    /// Makes the stored event look accepted long ago (past the in-flight lease).
+    fn age(events: &MemoryEventStore) {
+        for stored in events.events.lock().unwrap().values_mut() {
+            stored.accepted_at_ms -= 60_000;
+        }
+    }
+
+    const TENANT: &str = "ten_test";
+    const ORDER: &str = r#"{"type":"order.paid","data":{"order_id":"o1"},"id":"o1-paid"}"#;
+
+    #[tokio::test]
+    async fn an_accepted_event_is_stored_and_queued() {
+        let (publisher, events, routing) = publisher();
+        let (status, body) = answer(
+            &publisher
+                .publish(
+                    &TenantId(TENANT.into()),
+                    &request(ORDER, "application/json", None),
+                )
+                .await,
+        );
+        assert_eq!(status, 202);
+        assert_eq!(body["duplicate"], false);
+        let id = body["id"].as_str().unwrap();
+        assert_eq!(events.events.lock().unwrap().len(), 1);
+        let queued = routing.messages.lock().unwrap();
+        let RoutingMessage::V1 { tenant_id, event } = &queued[0];
+        assert_eq!(
+            (tenant_id.0.as_str(), event.id.as_str(), event.event_type.as_str()),
+            (TENANT, id, "order.paid")
+        );
+    }
+
+    #[tokio::test]
+    async fn repeats_are_in_flight_then_duplicates_and_never_queued_twice() {
+        let (publisher, events, routing) = publisher();
+        let tenant = TenantId(TENANT.into());
+        let (_, first) = answer(
+            &publisher
+                .publish(&tenant, &request(ORDER, "application/json", None))
+                .await,
+        );
+        let early = publisher
+            .publish(&tenant, &request(ORDER, "application/json", None))
+            .await;
+        assert_eq!(answer(&early).0, 409);
+        assert_eq!(early.headers.get("retry-after").unwrap(), "5");
+        age(&events);
+        let (status, again) = answer(
+            &publisher
+                .publish(&tenant, &request(ORDER, "application/json", None))
+                .await,
+        );
+        assert_eq!(status, 200);
+        assert_eq!(again, serde_json::json!({"id": first["id"], "duplicate": true}));
+        assert_eq!(routing.messages.lock().unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_key_reused_with_another_body_is_refused() {
+        let (publisher, events, _) = publisher();
+        let tenant = TenantId(TENANT.into());
+        publisher
+            .publish(&tenant, &request(ORDER, "application/json", None))
+            .await;
+        age(&events);
+        let other = r#"{"type":"order.paid","data":{"order_id":"o2"},"id":"o1-paid"}"#;
+        let (status, body) = answer(
+            &publisher
+                .publish(&tenant, &request(other, "application/json", None))
+                .await,
+        );
+        assert_eq!(status, 422);
+        assert_eq!(body["errors"][0]["field"], "Idempotency-Key");
+    }
+
+    #[tokio::test]
+    async fn the_header_key_wins_and_keys_are_per_tenant() {
+        let (publisher, _, routing) = publisher();
+        let a = answer(
+            &publisher
+                .publish(
+                    &TenantId("ten_a".into()),
+                    &request(ORDER, "application/json", Some("k1")),
+                )
+                .await,
+        );
+        let b = answer(
+            &publisher
+                .publish(
+                    &TenantId("ten_b".into()),
+                    &request(ORDER, "application/json", Some("k1")),
+                )
+                .await,
+        );
+        let c = answer(
+            &publisher
+                .publish(
+                    &TenantId("ten_a".into()),
+                    &request(ORDER, "application/json", Some("k2")),
+                )
+                .await,
+        );
+        assert_eq!((a.0, b.0, c.0), (202, 202, 202));
+        assert_ne!(a.1["id"], b.1["id"]);
+        assert_ne!(a.1["id"], c.1["id"]);
+        assert_eq!(routing.messages.lock().unwrap().len(), 3);
+    }
+
+    #[tokio::test]
+    async fn a_queue_failure_withdraws_the_event_and_frees_the_key() {
+        let (publisher, events, routing) = publisher();
+        let tenant = TenantId(TENANT.into());
+        routing.failing.store(true, Ordering::SeqCst);
+        let (status, body) = answer(
+            &publisher
+                .publish(&tenant, &request(ORDER, "application/json", None))
+                .await,
+        );
+        assert_eq!(status, 503);
+        assert_eq!(body["status"], 503);
+        assert!(
+            events.events.lock().unwrap().is_empty(),
+            "an unqueued event must not stay stored"
+        );
+        routing.failing.store(false, Ordering::SeqCst);
+        let (status, _) = answer(
+            &publisher
+                .publish(&tenant, &request(ORDER, "application/json", None))
+                .await,
+        );
+        assert_eq!(status, 202, "a retry with the same key must be accepted");
+    }
+
+    #[tokio::test]
+    async fn malformed_invalid_oversized_and_wrongly_typed_bodies_are_refused() {
+        let (publisher, events, _) = publisher();
+        let tenant = TenantId(TENANT.into());
+        let status = |response: ApiGatewayProxyResponse| answer(&response).0;
+        assert_eq!(
+            status(
+                publisher
+                    .publish(&tenant, &request("{", "application/json", None))
+                    .await
+            ),
+            400
+        );
+        assert_eq!(
+            status(
+                publisher
+                    .publish(&tenant, &request(r#"{"type":"x"}"#, "application/json", None))
+                    .await
+            ),
+            422
+        );
+        assert_eq!(
+            status(
+                publisher
+                    .publish(&tenant, &request(ORDER, "text/plain", None))
+                    .await
+            ),
+            415
+        );
+        let big = format!(
+            r#"{{"type":"a","data":{{"x":"{}"}}}}"#,
+            "x".repeat(MAX_BODY_BYTES)
+        );
+        assert_eq!(
+            status(
+                publisher
+                    .publish(&tenant, &request(&big, "application/json", None))
+                    .await
+            ),
+            413
+        );
+        assert_eq!(
+            status(
+                publisher
+                    .publish(&tenant, &request(ORDER, "application/json; charset=utf-8", None))
+                    .await
+            ),
+            202
+        );
+        assert_eq!(events.events.lock().unwrap().len(), 1);
+    }
+}

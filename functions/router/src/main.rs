@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use notifier_aws::deliveries::DynamoDeliveryStore;
-use notifier_aws::queues::SqsDeliveryDispatcher;
+use notifier_aws::queues::{SqsDeliveryDispatcher, SqsRetryScheduler};
 use notifier_aws::subscriptions::DynamoSubscriptionStore;
 use notifier_domain::cache::TtlCache;
 use notifier_domain::subscription::Channel;
@@ -21,6 +21,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     notifier_runtime::telemetry::init_tracing();
     let subscriptions_table = required_env("SUBSCRIPTIONS_TABLE")?;
     let deliveries_table = required_env("DELIVERIES_TABLE")?;
+    let routing_queue_url = required_env("ROUTING_QUEUE_URL")?;
     let queue_urls = HashMap::from([
         (Channel::Webhook, required_env("WEBHOOK_QUEUE_URL")?),
         (Channel::Email, required_env("EMAIL_QUEUE_URL")?),
@@ -32,6 +33,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 
     let sdk_config = notifier_aws::load_sdk_config().await;
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config);
+    let sqs = aws_sdk_sqs::Client::new(&sdk_config);
     let router = Router {
         subscriptions: Arc::new(DynamoSubscriptionStore::new(
             dynamodb.clone(),
@@ -39,12 +41,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         )),
         cache: TtlCache::new(cache_ttl, 4096),
         deliveries: Arc::new(DynamoDeliveryStore::new(dynamodb, deliveries_table)),
-        dispatcher: Arc::new(SqsDeliveryDispatcher::new(
-            aws_sdk_sqs::Client::new(&sdk_config),
-            queue_urls,
-        )),
+        dispatcher: Arc::new(SqsDeliveryDispatcher::new(sqs.clone(), queue_urls)),
+        retries: Arc::new(SqsRetryScheduler::new(sqs, routing_queue_url)),
         retention,
     };
     let router = &router;
-    run_sqs_consumer(|record| router.route_record(record)).await
+    run_sqs_consumer(|record| router.handle(record)).await
 }

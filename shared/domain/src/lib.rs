@@ -8,6 +8,8 @@ pub mod error;
 pub mod event;
 pub mod idempotency;
 pub mod ids;
+#[cfg(any(test, feature = "memory"))]
+pub mod memory;
 pub mod messages;
 pub mod ports;
 pub mod retry;
