@@ -131,6 +131,13 @@ pub async fn reply(response: Response) -> Reply {
     }
 }
 
+/// The `field` of each entry in a problem's `errors`, in order.
+pub fn error_fields(reply: &Reply) -> Vec<String> {
+    reply.body["errors"].as_array().map_or_else(Vec::new, |errors| {
+        errors.iter().map(|e| e["field"].as_str().unwrap_or_default().to_owned()).collect()
+    })
+}
+
 /// Asserts an RFC 9457 problem with the given status.
 pub fn assert_problem(reply: &Reply, status: u16) {
     assert_eq!(reply.status, status, "unexpected status; body: {}", reply.body);

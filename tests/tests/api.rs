@@ -1,7 +1,7 @@
 //! The API's contract at its edges: validation problems, size and media-type limits, and strict
 //! tenant isolation (another tenant's ids are 404 on every route).
 
-use notifier_e2e::{Stack, assert_problem, reply};
+use notifier_e2e::{Stack, assert_problem, error_fields, reply};
 use reqwest::Method;
 use serde_json::json;
 
@@ -29,12 +29,7 @@ async fn publish_errors_are_problem_documents_with_the_right_status() {
     )
     .await;
     assert_problem(&invalid, 422);
-    let fields: Vec<&str> = invalid.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&invalid);
     assert_eq!(fields, ["type", "data"]);
     assert!(invalid.body["errors"][0]["message"].is_string());
 
@@ -123,12 +118,7 @@ async fn subscription_validation_errors_name_each_field() {
     )
     .await;
     assert_problem(&bad, 422);
-    let fields: Vec<&str> = bad.body["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["field"].as_str().unwrap())
-        .collect();
+    let fields = error_fields(&bad);
     assert_eq!(fields, ["event_types[1]", "target.url"]);
 
     let not_json = reply(

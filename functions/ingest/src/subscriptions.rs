@@ -43,14 +43,24 @@ fn not_found(subscription_id: &str) -> Problem {
 impl SubscriptionApi {
     pub async fn create(&self, tenant: &TenantId, request: &ApiGatewayProxyRequest) -> Outcome {
         let body = json_object(request)?;
-        let fields = read_fields(&body, true).map_err(Problem::invalid)?;
-        let (Some(event_types), Some(channel), Some(target)) =
-            (fields.event_types, fields.channel, fields.target)
-        else {
-            unreachable!("read_fields requires these when creating")
+        let (fields, mut errors) = read_fields(&body, true);
+        if let (Some(channel), Some(target)) = (fields.channel, &fields.target) {
+            let template = fields.template.as_ref().and_then(Option::as_ref);
+            errors.extend(
+                check_target(channel, target, template, &self.rules)
+                    .err()
+                    .unwrap_or_default(),
+            );
+        }
+        let (Some(event_types), Some(channel), Some(target), true) = (
+            fields.event_types,
+            fields.channel,
+            fields.target,
+            errors.is_empty(),
+        ) else {
+            return Err(Problem::invalid(errors));
         };
         let template = fields.template.flatten();
-        check_target(channel, &target, template.as_ref(), &self.rules).map_err(Problem::invalid)?;
         let now = notifier_aws::now_rfc3339();
         let subscription = Subscription {
             subscription_id: new_id("sub"),
@@ -93,8 +103,8 @@ impl SubscriptionApi {
         request: &ApiGatewayProxyRequest,
     ) -> Outcome {
         let body = json_object(request)?;
-        let fields = read_fields(&body, false).map_err(Problem::invalid)?;
         let mut subscription = self.existing(tenant, subscription_id).await?;
+        let (fields, mut errors) = read_fields(&body, false);
         if let Some(event_types) = fields.event_types {
             subscription.event_types = event_types;
         }
@@ -110,13 +120,12 @@ impl SubscriptionApi {
         if let Some(enabled) = fields.enabled {
             subscription.enabled = enabled;
         }
-        check_target(
-            subscription.channel,
-            &subscription.target,
-            subscription.template.as_ref(),
-            &self.rules,
-        )
-        .map_err(Problem::invalid)?;
+        let template = subscription.template.as_ref();
+        let target_errors = check_target(subscription.channel, &subscription.target, template, &self.rules);
+        errors.extend(target_errors.err().unwrap_or_default());
+        if !errors.is_empty() {
+            return Err(Problem::invalid(errors));
+        }
         subscription.updated_at = notifier_aws::now_rfc3339();
         if !self
             .store

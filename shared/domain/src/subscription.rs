@@ -110,8 +110,9 @@ pub struct SubscriptionRules {
     pub webhook_urls: WebhookUrlPolicy,
 }
 
-/// Reads the fields of a create (`creating`) or patch request body, type-checking each.
-pub fn read_fields(body: &Map<String, Value>, creating: bool) -> Result<SubscriptionFields, Vec<FieldError>> {
+/// Reads the fields of a create (`creating`) or patch request body, type-checking each. Returns
+/// what could be read and every problem found, so later checks can add theirs to one answer.
+pub fn read_fields(body: &Map<String, Value>, creating: bool) -> (SubscriptionFields, Vec<FieldError>) {
     let mut violations = Violations::default();
     let mut fields = SubscriptionFields::default();
     let allowed = [
@@ -199,7 +200,7 @@ pub fn read_fields(body: &Map<String, Value>, creating: bool) -> Result<Subscrip
         Some(Value::Bool(enabled)) => fields.enabled = Some(*enabled),
         Some(_) => violations.add("enabled", "must be true or false"),
     }
-    violations.into_result(fields)
+    (fields, violations.into_errors())
 }
 
 /// Checks a channel's target (and template) once the whole subscription is known.
@@ -250,7 +251,12 @@ mod tests {
     }
 
     fn fields_of(body: Value, creating: bool) -> Result<SubscriptionFields, Vec<String>> {
-        read_fields(body.as_object().unwrap(), creating).map_err(|e| e.into_iter().map(|f| f.field).collect())
+        let (fields, errors) = read_fields(body.as_object().unwrap(), creating);
+        if errors.is_empty() {
+            Ok(fields)
+        } else {
+            Err(errors.into_iter().map(|f| f.field).collect())
+        }
     }
 
     #[test]

@@ -93,6 +93,10 @@ class FunctionProcess:
             ) from e
         self.pid = self.proc.pid
         self._fd = self.proc.stdout.fileno()
+        # Non-blocking: the pump thread and `_drain_output` both read after a select() outside
+        # the lock, so one may find the pipe already emptied by the other. A blocking read there
+        # would hold `_io_lock` until the function writes again, and block the next invoke.
+        os.set_blocking(self._fd, False)
         executor.note(f"bootstrap started: pid {self.pid}, runtime api {HOST}:{self.api.port}")
         self._track_pid(True)
         self._pump = threading.Thread(
@@ -157,7 +161,7 @@ class FunctionProcess:
             },
         )
         start_line = f"START RequestId: {request_id} Version: {self.executor.qualifier}"
-        self.executor.write_log(start_line)
+        self.executor.write_log(f"{_now_iso()} {start_line}")
         with self._io_lock:
             invocation.log_lines.extend(self._unclaimed)
             self._unclaimed.clear()
@@ -179,7 +183,7 @@ class FunctionProcess:
             f"Memory Size: {self.executor.function_version.config.memory_size} MB"
         )
         self.executor.write_log(end_line)
-        self.executor.write_log(report)
+        self.executor.write_log(f"{_now_iso()} {report}")
         logs = "\n".join([start_line, *invocation.log_lines, end_line, report, ""])
         return InvocationResult(request_id, invocation.result, invocation.is_error, logs)
 
@@ -243,6 +247,8 @@ class FunctionProcess:
     def _read_chunk(self) -> None:
         try:
             chunk = os.read(self._fd, 65536)
+        except BlockingIOError:
+            return
         except OSError:
             chunk = b""
         if not chunk:
@@ -407,7 +413,7 @@ class ProcessRuntimeExecutor(RuntimeExecutor):
 
     def note(self, message: str) -> None:
         """A line of the executor's own about the process lifecycle, tagged with the environment."""
-        self.write_log(f"[process-executor {self.id[:8]}] {message}")
+        self.write_log(f"{_now_iso()} [process-executor {self.id[:8]}] {message}")
 
     def write_log(self, line: str) -> None:
         self._tail.append(line)
