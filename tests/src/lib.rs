@@ -134,7 +134,10 @@ pub async fn reply(response: Response) -> Reply {
 /// The `field` of each entry in a problem's `errors`, in order.
 pub fn error_fields(reply: &Reply) -> Vec<String> {
     reply.body["errors"].as_array().map_or_else(Vec::new, |errors| {
-        errors.iter().map(|e| e["field"].as_str().unwrap_or_default().to_owned()).collect()
+        errors
+            .iter()
+            .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
+            .collect()
     })
 }
 

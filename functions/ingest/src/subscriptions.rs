@@ -126,15 +126,7 @@ impl SubscriptionApi {
         if !errors.is_empty() {
             return Err(Problem::invalid(errors));
         }
-        subscription.updated_at = notifier_aws::now_rfc3339();
-        if !self
-            .store
-            .replace(tenant, &subscription)
-            .await
-            .map_err(storage_failure)?
-        {
-            return Err(not_found(subscription_id));
-        }
+        self.save(tenant, &mut subscription).await?;
         Ok(json_response(200, &public_view(&subscription)))
     }
 
@@ -162,16 +154,22 @@ impl SubscriptionApi {
         }
         let secret = new_secret();
         subscription.secret = Some(secret.clone());
+        self.save(tenant, &mut subscription).await?;
+        Ok(json_response(200, &json!({ "secret": secret })))
+    }
+
+    /// Stores a changed subscription; it may have been deleted meanwhile.
+    async fn save(&self, tenant: &TenantId, subscription: &mut Subscription) -> Result<(), Problem> {
         subscription.updated_at = notifier_aws::now_rfc3339();
-        if !self
+        match self
             .store
-            .replace(tenant, &subscription)
+            .replace(tenant, subscription)
             .await
             .map_err(storage_failure)?
         {
-            return Err(not_found(subscription_id));
+            true => Ok(()),
+            false => Err(not_found(&subscription.subscription_id)),
         }
-        Ok(json_response(200, &json!({ "secret": secret })))
     }
 
     async fn existing(&self, tenant: &TenantId, subscription_id: &str) -> Result<Subscription, Problem> {
