@@ -27,6 +27,8 @@ trap cleanup EXIT
 
 log "LocalStack plugin tests"
 "$LOCAL_DIR/venv-localstack/bin/python" -m pytest -q "$REPO_ROOT/infra/localstack/tests"
+log "OpenAPI reference is a valid OpenAPI 3.1 document"
+"$LOCAL_DIR/venv-localstack/bin/python" -m openapi_spec_validator "$REPO_ROOT/functions/ingest/openapi.yaml"
 
 if "$TOOLS_VENV/bin/python" -c "import boto3,sys; boto3.client('cloudformation').describe_stacks(StackName=sys.argv[1])" "$stack" >/dev/null 2>&1; then
   log "deleting the previous test stack $stack"

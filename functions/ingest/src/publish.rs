@@ -3,9 +3,10 @@
 //! happened; if queueing fails, the stored event is withdrawn and the caller told to retry.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aws_lambda_events::apigw::{ApiGatewayProxyRequest, ApiGatewayProxyResponse};
+use notifier_domain::clock::unix_ms;
 use notifier_domain::event::{PublishError, PublishedEvent, parse_published_event};
 use notifier_domain::idempotency::{
     RepeatOutcome, event_id_for, idempotency_key, is_valid_idempotency_key, judge_repeat, payload_fingerprint,
@@ -89,7 +90,7 @@ impl Publisher {
                 fingerprint,
                 accepted_at_ms,
             } => {
-                return match judge_repeat(&fingerprint, accepted_at_ms, &stored.fingerprint, now_ms()) {
+                return match judge_repeat(&fingerprint, accepted_at_ms, &stored.fingerprint, unix_ms()) {
                     RepeatOutcome::Duplicate => {
                         Ok(json_response(200, &json!({"id": event_id, "duplicate": true})))
                     }
@@ -119,7 +120,7 @@ impl Publisher {
     }
 
     fn to_stored(&self, tenant: &TenantId, key: Option<&str>, published: &PublishedEvent) -> StoredEvent {
-        let accepted_at_ms = now_ms();
+        let accepted_at_ms = unix_ms();
         StoredEvent {
             event: Event {
                 id: event_id_for(tenant, key),
@@ -135,13 +136,6 @@ impl Publisher {
             expires_at: accepted_at_ms / 1000 + self.retention.as_secs(),
         }
     }
-}
-
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

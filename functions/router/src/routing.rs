@@ -3,11 +3,12 @@
 //! and senders ignore deliveries already final.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use aws_lambda_events::event::sqs::SqsMessage;
 use notifier_domain::DomainError;
 use notifier_domain::cache::TtlCache;
+use notifier_domain::clock::unix_seconds;
 use notifier_domain::ids::TenantId;
 use notifier_domain::messages::{DeliveryMessage, RoutingMessage, parse_message};
 use notifier_domain::ports::{
@@ -80,7 +81,7 @@ impl Router {
                 channel: s.channel,
             })
             .collect();
-        let expires_at = unix_now() + self.retention.as_secs();
+        let expires_at = unix_seconds() + self.retention.as_secs();
         self.deliveries
             .create_pending(&tenant_id, &event.id, &new, expires_at)
             .await?;
@@ -111,13 +112,6 @@ impl Router {
         self.cache.insert(tenant.clone(), fresh.clone());
         Ok(fresh)
     }
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

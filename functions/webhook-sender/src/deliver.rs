@@ -2,15 +2,15 @@
 //! either finish the delivery or schedule the next attempt by delaying the message's return.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::event::sqs::SqsMessage;
 use notifier_domain::DomainError;
-use notifier_domain::delivery::{AttemptOutcome, DeliveryStatus, truncate_error};
+use notifier_domain::clock::unix_seconds;
+use notifier_domain::delivery::{AttemptOutcome, DeliveryStatus};
 use notifier_domain::ids::TenantId;
 use notifier_domain::messages::{DeliveryMessage, Event, parse_message};
 use notifier_domain::ports::{DeliveryStore, RetryScheduler, SubscriptionStore};
-use notifier_domain::retry::{RetrySchedule, random_unit};
+use notifier_domain::retry::{RetrySchedule, after_failure, request_retry};
 use notifier_domain::signing::{decode_secret, sign};
 use notifier_domain::ssrf::{WebhookUrlPolicy, check_webhook_url};
 use serde_json::json;
@@ -115,7 +115,7 @@ impl WebhookSender {
 
         let attempt = attempts_so_far + 1;
         let body = webhook_body(&event);
-        let timestamp = unix_now();
+        let timestamp = unix_seconds() as i64;
         let signature = sign(&key, &event.id, timestamp, &body);
         let posted = self
             .client
@@ -159,50 +159,33 @@ impl WebhookSender {
             tracing::info!(event_id, subscription_id, attempt, "delivered");
             return Ok(());
         };
-        let error = truncate_error(&error);
-        let delay = self
-            .schedule
-            .delay_after(attempt, posted.kind, posted.retry_after, random_unit());
-        let status = if delay.is_some() {
-            DeliveryStatus::Retrying
-        } else {
-            DeliveryStatus::Failed
-        };
-        let outcome = AttemptOutcome {
-            status,
-            status_code: posted.status_code,
-            error: Some(error.clone()),
-        };
+        let (outcome, delay) = after_failure(
+            &self.schedule,
+            attempt,
+            posted.kind,
+            posted.retry_after,
+            posted.status_code,
+            &error,
+        );
         self.deliveries
             .record(tenant, event_id, subscription_id, attempt, &outcome)
             .await?;
+        let reason = outcome.error.unwrap_or_default();
         let Some(delay) = delay else {
             tracing::warn!(
                 event_id,
                 subscription_id,
                 attempt,
-                error,
+                reason,
                 "delivery failed for good"
             );
             return Ok(());
         };
-        if let Some(receipt) = receipt
-            && let Err(problem) = self.retries.retry_in(receipt, delay).await
-        {
-            // The message still comes back, after the queue's own visibility timeout.
-            tracing::warn!(%problem, "could not shorten the retry delay");
-        }
+        request_retry(self.retries.as_ref(), receipt, delay).await;
         Err(DeliverError::RetryLater {
             attempt,
-            reason: error,
+            reason,
             delay_seconds: delay.as_secs(),
         })
     }
-}
-
-fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
 }

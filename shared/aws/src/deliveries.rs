@@ -5,11 +5,12 @@
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
-use aws_sdk_dynamodb::types::{Put, TransactWriteItem};
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
 use notifier_domain::DomainError;
 use notifier_domain::delivery::{AttemptOutcome, Delivery, DeliveryStatus};
 use notifier_domain::ids::TenantId;
-use notifier_domain::ports::{DeliveryStore, NewDelivery};
+use notifier_domain::ports::{ClaimOutcome, DeliveryStore, NewDelivery};
 use notifier_domain::subscription::Channel;
 
 use crate::dynamo::{Item, get_n, get_opt_n, get_opt_s, get_s, n, s};
@@ -96,6 +97,57 @@ impl DynamoDeliveryStore {
 
 #[async_trait]
 impl DeliveryStore for DynamoDeliveryStore {
+    async fn claim(
+        &self,
+        tenant: &TenantId,
+        event_id: &str,
+        subscription_id: &str,
+        now_ms: u64,
+        until_ms: u64,
+    ) -> Result<ClaimOutcome, DomainError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(event_key(tenant, event_id)))
+            .key("subscription_id", s(subscription_id))
+            .update_expression("SET claim_until = :until")
+            .condition_expression(
+                "attribute_exists(pk) AND NOT (#status IN (:delivered, :failed)) \
+                 AND (attribute_not_exists(claim_until) OR claim_until <= :now)",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":until", n(until_ms))
+            .expression_attribute_values(":now", n(now_ms))
+            .expression_attribute_values(":delivered", s(DeliveryStatus::Delivered.as_str()))
+            .expression_attribute_values(":failed", s(DeliveryStatus::Failed.as_str()))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(output) => {
+                let attempts = output
+                    .attributes
+                    .as_ref()
+                    .and_then(|item| get_opt_n(item, "attempts"))
+                    .unwrap_or(0);
+                Ok(ClaimOutcome::Claimed { attempts })
+            }
+            Err(SdkError::ServiceError(failure)) if failure.err().is_conditional_check_failed_exception() => {
+                let UpdateItemError::ConditionalCheckFailedException(conflict) = failure.into_err() else {
+                    unreachable!("checked above")
+                };
+                let status = conflict.item.as_ref().and_then(|item| get_opt_s(item, "status"));
+                match status.as_deref().and_then(DeliveryStatus::parse) {
+                    Some(status) if !status.is_final() => Ok(ClaimOutcome::Busy),
+                    _ => Ok(ClaimOutcome::Final),
+                }
+            }
+            Err(error) => Err(AdapterError::service("UpdateItem (claim delivery)", error).into()),
+        }
+    }
+
     async fn create_pending(
         &self,
         tenant: &TenantId,
@@ -168,7 +220,7 @@ impl DeliveryStore for DynamoDeliveryStore {
         outcome: &AttemptOutcome,
     ) -> Result<(), DomainError> {
         let mut set = vec!["#status = :status", "attempts = :attempts", "updated_at = :now"];
-        let mut remove = Vec::new();
+        let mut remove = vec!["claim_until"];
         let mut update = self
             .client
             .update_item()
@@ -196,9 +248,7 @@ impl DeliveryStore for DynamoDeliveryStore {
             None => remove.push("last_error"),
         }
         let mut expression = format!("SET {}", set.join(", "));
-        if !remove.is_empty() {
-            expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
-        }
+        expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
         let result = update
             .update_expression(expression)
             .condition_expression("attribute_exists(pk) AND NOT (#status IN (:delivered, :failed))")

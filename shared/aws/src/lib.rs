@@ -6,6 +6,7 @@ pub mod deliveries;
 pub mod dynamo;
 pub mod error;
 pub mod events;
+pub mod providers;
 pub mod queues;
 pub mod subscriptions;
 pub mod tenants;

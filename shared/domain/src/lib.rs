@@ -3,6 +3,7 @@
 //! the port traits declared here; nothing in this crate knows about AWS or Lambda.
 
 pub mod cache;
+pub mod clock;
 pub mod delivery;
 pub mod error;
 pub mod event;
@@ -12,10 +13,14 @@ pub mod ids;
 pub mod memory;
 pub mod messages;
 pub mod ports;
+pub mod provider;
+pub mod recipient;
 pub mod retry;
 pub mod signing;
+pub mod sms;
 pub mod ssrf;
 pub mod subscription;
+pub mod template;
 pub mod tenant;
 pub mod validation;
 

@@ -13,8 +13,8 @@ use crate::delivery::{AttemptOutcome, Delivery, DeliveryStatus};
 use crate::ids::TenantId;
 use crate::messages::{DeliveryMessage, RoutingMessage};
 use crate::ports::{
-    DeliveryDispatcher, DeliveryStore, EventStore, InsertOutcome, NewDelivery, RetryScheduler, RoutingQueue,
-    StoredEvent, SubscriptionStore,
+    ClaimOutcome, DeliveryDispatcher, DeliveryStore, EventStore, InsertOutcome, NewDelivery, RetryScheduler,
+    RoutingQueue, StoredEvent, SubscriptionStore,
 };
 use crate::subscription::{Channel, Subscription};
 
@@ -139,10 +139,39 @@ impl SubscriptionStore for MemorySubscriptionStore {
 pub struct MemoryDeliveryStore {
     /// (tenant, event id) → deliveries.
     pub deliveries: Mutex<HashMap<(String, String), Vec<Delivery>>>,
+    /// (tenant, event id, subscription id) → claimed until (ms).
+    pub claims: Mutex<HashMap<(String, String, String), u64>>,
 }
 
 #[async_trait]
 impl DeliveryStore for MemoryDeliveryStore {
+    async fn claim(
+        &self,
+        tenant: &TenantId,
+        event_id: &str,
+        subscription_id: &str,
+        now_ms: u64,
+        until_ms: u64,
+    ) -> Result<ClaimOutcome, DomainError> {
+        let Some(delivery) = self.get(tenant, event_id, subscription_id).await? else {
+            return Ok(ClaimOutcome::Final);
+        };
+        if delivery.status.is_final() {
+            return Ok(ClaimOutcome::Final);
+        }
+        let mut claims = self.claims.lock().unwrap();
+        let slot = claims
+            .entry((tenant.0.clone(), event_id.to_owned(), subscription_id.to_owned()))
+            .or_insert(0);
+        if *slot > now_ms {
+            return Ok(ClaimOutcome::Busy);
+        }
+        *slot = until_ms;
+        Ok(ClaimOutcome::Claimed {
+            attempts: delivery.attempts,
+        })
+    }
+
     async fn create_pending(
         &self,
         tenant: &TenantId,
@@ -192,6 +221,11 @@ impl DeliveryStore for MemoryDeliveryStore {
         let found = all
             .get_mut(&key(tenant, event_id))
             .and_then(|ds| ds.iter_mut().find(|d| d.subscription_id == subscription_id));
+        self.claims.lock().unwrap().remove(&(
+            tenant.0.clone(),
+            event_id.to_owned(),
+            subscription_id.to_owned(),
+        ));
         if let Some(delivery) = found.filter(|d| !d.status.is_final()) {
             delivery.status = outcome.status;
             delivery.attempts = attempts;

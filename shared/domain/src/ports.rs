@@ -71,8 +71,29 @@ pub struct NewDelivery {
     pub channel: Channel,
 }
 
+/// The answer to a sender's claim on a delivery before it calls a provider.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    /// This attempt may send; `attempts` were made before it.
+    Claimed { attempts: u32 },
+    /// Another attempt holds a live claim: try again after it lapses.
+    Busy,
+    /// Delivered or failed already (or the record is gone): nothing to do.
+    Final,
+}
+
 #[async_trait]
 pub trait DeliveryStore: Send + Sync {
+    /// Claims the delivery until `until_ms` unless it is final or another live claim holds it.
+    /// Recording an outcome releases the claim.
+    async fn claim(
+        &self,
+        tenant: &TenantId,
+        event_id: &str,
+        subscription_id: &str,
+        now_ms: u64,
+        until_ms: u64,
+    ) -> Result<ClaimOutcome, DomainError>;
     /// Creates `pending` records for an event's deliveries; records that already exist (a
     /// routing retry) are left as they are.
     async fn create_pending(

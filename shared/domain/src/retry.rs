@@ -77,6 +77,47 @@ impl RetrySchedule {
     }
 }
 
+/// What a failed attempt leaves: `retrying` with the wait before the next attempt, or `failed`
+/// once the schedule is spent.
+pub fn after_failure(
+    schedule: &RetrySchedule,
+    attempt: u32,
+    kind: FailureKind,
+    retry_after: Option<Duration>,
+    status_code: Option<u16>,
+    error: &str,
+) -> (crate::delivery::AttemptOutcome, Option<Duration>) {
+    use crate::delivery::{AttemptOutcome, DeliveryStatus, truncate_error};
+    let delay = schedule.delay_after(attempt, kind, retry_after, random_unit());
+    let status = if delay.is_some() {
+        DeliveryStatus::Retrying
+    } else {
+        DeliveryStatus::Failed
+    };
+    (
+        AttemptOutcome {
+            status,
+            status_code,
+            error: Some(truncate_error(error)),
+        },
+        delay,
+    )
+}
+
+/// Asks for the message behind `receipt` to come back after `delay`. If that fails, the
+/// message still returns, after the queue's own visibility timeout, so it is only logged.
+pub async fn request_retry(
+    retries: &dyn crate::ports::RetryScheduler,
+    receipt: Option<&str>,
+    delay: Duration,
+) {
+    if let Some(receipt) = receipt
+        && let Err(problem) = retries.retry_in(receipt, delay).await
+    {
+        tracing::warn!(%problem, "could not set the retry delay");
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::event::is_valid_event_type;
+use crate::recipient::read_recipient;
 use crate::ssrf::{WebhookUrlPolicy, check_webhook_url};
+use crate::template::check_template;
 use crate::validation::{FieldError, Violations, is_printable};
 
 pub const MAX_EVENT_TYPES: usize = 50;
@@ -229,10 +231,11 @@ pub fn check_target(
             }
         }
         Channel::Email | Channel::Sms | Channel::Push => {
-            violations.add(
-                "channel",
-                format!("{} delivery is not available in this version", channel.as_str()),
-            );
+            let mut errors = read_recipient(channel, target).err().unwrap_or_default();
+            errors.extend(check_template(channel, template));
+            for error in errors {
+                violations.add(error.field, error.message);
+            }
         }
     }
     violations.into_result(())
@@ -371,5 +374,29 @@ mod tests {
             &rules(false),
         );
         assert!(templated.is_err());
+    }
+
+    #[test]
+    fn people_channels_need_a_recipient_and_a_template() {
+        let sms = |target: Value, template: Option<Value>| {
+            check_target(Channel::Sms, &target, template.as_ref(), &rules(false))
+                .map_err(|e| e.into_iter().map(|f| f.field).collect::<Vec<_>>())
+        };
+        assert!(
+            sms(
+                json!({"phone": "+15555550100"}),
+                Some(json!({"text": "Order {{ data.id }}"}))
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            sms(json!({"phone": "555"}), None).unwrap_err(),
+            ["target.phone", "template"]
+        );
+        let unparsable = sms(
+            json!({"phone_path": "/data/phone"}),
+            Some(json!({"text": "{{ oops"})),
+        );
+        assert_eq!(unparsable.unwrap_err(), ["template.text"]);
     }
 }
