@@ -103,6 +103,11 @@ fn api_base(outputs: &StackOutputs) -> String {
     }
 }
 
+/// Sends a request to the API and reads its reply.
+pub async fn call(request: RequestBuilder) -> Reply {
+    reply(request.send().await.expect("API reachable")).await
+}
+
 /// A response's status, content type and JSON body, read once.
 pub struct Reply {
     pub status: u16,

@@ -1,7 +1,7 @@
 //! The API's contract at its edges: validation problems, size and media-type limits, and strict
 //! tenant isolation (another tenant's ids are 404 on every route).
 
-use notifier_e2e::{Stack, assert_problem, error_fields, reply};
+use notifier_e2e::{Stack, assert_problem, call, error_fields, reply};
 use reqwest::Method;
 use serde_json::json;
 
@@ -47,14 +47,11 @@ async fn publish_errors_are_problem_documents_with_the_right_status() {
     let too_large = reply(post(big, "application/json").await.unwrap()).await;
     assert_problem(&too_large, 413);
 
-    let bad_key = reply(
+    let bad_key = call(
         stack
             .authed(&tenant, Method::POST, "/v1/events")
             .header("idempotency-key", "k".repeat(300))
-            .json(&json!({"type": "a.b", "data": {}}))
-            .send()
-            .await
-            .unwrap(),
+            .json(&json!({"type": "a.b", "data": {}})),
     )
     .await;
     assert_problem(&bad_key, 422);
@@ -75,14 +72,11 @@ async fn bodies_up_to_the_documented_limit_and_cloudevents_are_accepted() {
         "specversion": "1.0", "type": "user.registered", "source": "/accounts", "id": "ce-1",
         "datacontenttype": "application/json", "data": {"user": "u1"}
     });
-    let accepted = reply(
+    let accepted = call(
         stack
             .authed(&tenant, Method::POST, "/v1/events")
             .header("content-type", "application/cloudevents+json")
-            .body(cloud_event.to_string())
-            .send()
-            .await
-            .unwrap(),
+            .body(cloud_event.to_string()),
     )
     .await;
     assert_eq!(accepted.status, 202, "{}", accepted.body);
@@ -121,14 +115,11 @@ async fn subscription_validation_errors_name_each_field() {
     let fields = error_fields(&bad);
     assert_eq!(fields, ["event_types[1]", "target.url"]);
 
-    let not_json = reply(
+    let not_json = call(
         stack
             .authed(&tenant, Method::POST, "/v1/subscriptions")
             .header("content-type", "application/json")
-            .body("{")
-            .send()
-            .await
-            .unwrap(),
+            .body("{"),
     )
     .await;
     assert_problem(&not_json, 400);
@@ -145,14 +136,7 @@ async fn subscriptions_round_trip_and_secrets_are_shown_only_at_creation_and_rot
     assert_eq!(created["enabled"], true);
     assert_eq!(created["channel"], "webhook");
 
-    let fetched = reply(
-        stack
-            .authed(&tenant, Method::GET, &format!("/v1/subscriptions/{id}"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let fetched = call(stack.authed(&tenant, Method::GET, &format!("/v1/subscriptions/{id}"))).await;
     assert_eq!(fetched.status, 200);
     assert!(
         fetched.body.get("secret").is_none(),
@@ -161,41 +145,25 @@ async fn subscriptions_round_trip_and_secrets_are_shown_only_at_creation_and_rot
     );
     assert_eq!(fetched.body["event_types"], json!(["order.*"]));
 
-    let listed = reply(
-        stack
-            .authed(&tenant, Method::GET, "/v1/subscriptions")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let listed = call(stack.authed(&tenant, Method::GET, "/v1/subscriptions")).await;
     assert_eq!(listed.body["data"].as_array().unwrap().len(), 1);
     assert!(listed.body["data"][0].get("secret").is_none());
 
-    let patched = reply(
+    let patched = call(
         stack
             .authed(&tenant, Method::PATCH, &format!("/v1/subscriptions/{id}"))
-            .json(&json!({"event_types": ["order.paid", "user.*"], "description": "orders and users"}))
-            .send()
-            .await
-            .unwrap(),
+            .json(&json!({"event_types": ["order.paid", "user.*"], "description": "orders and users"})),
     )
     .await;
     assert_eq!(patched.status, 200, "{}", patched.body);
     assert_eq!(patched.body["event_types"], json!(["order.paid", "user.*"]));
     assert_eq!(patched.body["description"], "orders and users");
 
-    let rotated = reply(
-        stack
-            .authed(
-                &tenant,
-                Method::POST,
-                &format!("/v1/subscriptions/{id}/rotate-secret"),
-            )
-            .send()
-            .await
-            .unwrap(),
-    )
+    let rotated = call(stack.authed(
+        &tenant,
+        Method::POST,
+        &format!("/v1/subscriptions/{id}/rotate-secret"),
+    ))
     .await;
     assert_eq!(rotated.status, 200);
     let new_secret = rotated.body["secret"].as_str().unwrap();
@@ -208,14 +176,7 @@ async fn subscriptions_round_trip_and_secrets_are_shown_only_at_creation_and_rot
         .await
         .unwrap();
     assert_eq!(deleted.status(), 204);
-    let gone = reply(
-        stack
-            .authed(&tenant, Method::GET, &format!("/v1/subscriptions/{id}"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let gone = call(stack.authed(&tenant, Method::GET, &format!("/v1/subscriptions/{id}"))).await;
     assert_problem(&gone, 404);
 }
 
@@ -253,32 +214,18 @@ async fn another_tenants_ids_are_not_found_on_every_route() {
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let answer = reply(request.send().await.unwrap()).await;
+        let answer = call(request).await;
         assert_problem(&answer, 404);
         assert!(
             !answer.body.to_string().contains(&owner.tenant_id),
             "{method} {path} leaked the owner"
         );
     }
-    let listed = reply(
-        stack
-            .authed(&intruder, Method::GET, "/v1/subscriptions")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let listed = call(stack.authed(&intruder, Method::GET, "/v1/subscriptions")).await;
     assert_eq!(listed.body["data"], json!([]));
 
     // The owner's subscription is untouched.
-    let still = reply(
-        stack
-            .authed(&owner, Method::GET, &format!("/v1/subscriptions/{sub_id}"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let still = call(stack.authed(&owner, Method::GET, &format!("/v1/subscriptions/{sub_id}"))).await;
     assert_eq!(still.status, 200);
     assert_eq!(still.body["enabled"], true);
 }

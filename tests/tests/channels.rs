@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use notifier_e2e::{Stack, TestTenant, assert_problem, delivery_statuses, error_fields, reply};
+use notifier_e2e::{Stack, TestTenant, assert_problem, call, delivery_statuses, error_fields, reply};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -20,13 +20,10 @@ fn unique() -> u64 {
 }
 
 async fn subscribe(stack: &Stack, tenant: &TestTenant, body: Value) -> Value {
-    let created = reply(
+    let created = call(
         stack
             .authed(tenant, Method::POST, "/v1/subscriptions")
-            .json(&body)
-            .send()
-            .await
-            .unwrap(),
+            .json(&body),
     )
     .await;
     assert_eq!(created.status, 201, "{}", created.body);

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use notifier_e2e::{Stack, assert_problem, reply};
+use notifier_e2e::{Stack, assert_problem, call, reply};
 use reqwest::Method;
 use serde_json::json;
 
@@ -60,14 +60,7 @@ async fn unknown_and_malformed_keys_are_401() {
 async fn a_tenant_key_authenticates_until_it_is_rotated() {
     let stack = Stack::connect().await;
     let tenant = stack.create_tenant("e2e rotation").await;
-    let before = reply(
-        stack
-            .authed(&tenant, Method::GET, "/v1/no-such-route")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let before = call(stack.authed(&tenant, Method::GET, "/v1/no-such-route")).await;
     assert_problem(&before, 404);
 
     let rotated = notifier_cli::tenant::rotate_key(&stack.tenants(), &tenant.tenant_id)
@@ -78,22 +71,12 @@ async fn a_tenant_key_authenticates_until_it_is_rotated() {
 
     // Ingest caches key lookups briefly (AuthCacheSeconds, 1 s in the test stack).
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let old = reply(
-        stack
-            .authed(&tenant, Method::GET, "/v1/no-such-route")
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let old = call(stack.authed(&tenant, Method::GET, "/v1/no-such-route")).await;
     assert_problem(&old, 401);
-    let new = reply(
+    let new = call(
         stack
             .request(Method::GET, "/v1/no-such-route")
-            .bearer_auth(&new_key)
-            .send()
-            .await
-            .unwrap(),
+            .bearer_auth(&new_key),
     )
     .await;
     assert_problem(&new, 404);

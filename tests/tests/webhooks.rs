@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use notifier_e2e::receiver::Receiver;
-use notifier_e2e::{Stack, delivery_statuses, verify_signature};
+use notifier_e2e::{Stack, call, delivery_statuses, verify_signature};
 use serde_json::{Value, json};
 
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(45);
@@ -221,17 +221,14 @@ async fn only_enabled_matching_subscriptions_receive_events() {
         .subscribe_webhook(&tenant, &deleted.url, &["user.registered"])
         .await;
 
-    let patched = notifier_e2e::reply(
+    let patched = call(
         stack
             .authed(
                 &tenant,
                 reqwest::Method::PATCH,
                 &format!("/v1/subscriptions/{}", to_disable["id"].as_str().unwrap()),
             )
-            .json(&json!({"enabled": false}))
-            .send()
-            .await
-            .unwrap(),
+            .json(&json!({"enabled": false})),
     )
     .await;
     assert_eq!(patched.status, 200, "{}", patched.body);
