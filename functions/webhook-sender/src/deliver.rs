@@ -6,7 +6,7 @@ use std::sync::Arc;
 use aws_lambda_events::event::sqs::SqsMessage;
 use notifier_domain::DomainError;
 use notifier_domain::clock::unix_seconds;
-use notifier_domain::delivery::{AttemptOutcome, DeliveryStatus};
+use notifier_domain::delivery::AttemptOutcome;
 use notifier_domain::ids::TenantId;
 use notifier_domain::messages::{DeliveryMessage, Event, parse_message};
 use notifier_domain::ports::{DeliveryStore, RetryScheduler, SubscriptionStore};
@@ -71,11 +71,6 @@ impl WebhookSender {
             return Ok(());
         }
         let attempts_so_far = record_so_far.map_or(0, |d| d.attempts);
-        let finish = |status, error: &str| AttemptOutcome {
-            status,
-            status_code: None,
-            error: Some(error.to_owned()),
-        };
 
         let subscription = match self.subscriptions.get(&tenant_id, &subscription_id).await? {
             Some(subscription) if subscription.enabled => subscription,
@@ -85,7 +80,7 @@ impl WebhookSender {
                 } else {
                     "subscription was deleted"
                 };
-                let outcome = finish(DeliveryStatus::Failed, reason);
+                let outcome = AttemptOutcome::failed(reason);
                 self.deliveries
                     .record(&tenant_id, &event.id, &subscription_id, attempts_so_far, &outcome)
                     .await?;
@@ -105,7 +100,7 @@ impl WebhookSender {
         let (url, key) = match prepared {
             Ok(prepared) => prepared,
             Err(reason) => {
-                let outcome = finish(DeliveryStatus::Failed, &reason);
+                let outcome = AttemptOutcome::failed(&reason);
                 self.deliveries
                     .record(&tenant_id, &event.id, &subscription_id, attempts_so_far, &outcome)
                     .await?;
@@ -148,11 +143,7 @@ impl WebhookSender {
         receipt: Option<&str>,
     ) -> Result<(), DeliverError> {
         let Some(error) = posted.error else {
-            let outcome = AttemptOutcome {
-                status: DeliveryStatus::Delivered,
-                status_code: posted.status_code,
-                error: None,
-            };
+            let outcome = AttemptOutcome::delivered(posted.status_code);
             self.deliveries
                 .record(tenant, event_id, subscription_id, attempt, &outcome)
                 .await?;

@@ -31,10 +31,6 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlCache<K, V> {
         self.insert_at(key, value, Instant::now());
     }
 
-    pub fn remove(&self, key: &K) {
-        self.lock().remove(key);
-    }
-
     fn get_at(&self, key: &K, now: Instant) -> Option<V> {
         let entries = self.lock();
         let (stored_at, value) = entries.get(key)?;
@@ -92,13 +88,5 @@ mod tests {
         cache.insert(3, "c");
         assert!(cache.lock().len() <= 2);
         assert_eq!(cache.get(&3), Some("c"));
-    }
-
-    #[test]
-    fn remove_forgets_an_entry() {
-        let cache = TtlCache::new(Duration::from_secs(60), 2);
-        cache.insert(1, "a");
-        cache.remove(&1);
-        assert_eq!(cache.get(&1), None);
     }
 }

@@ -63,6 +63,25 @@ pub struct AttemptOutcome {
     pub error: Option<String>,
 }
 
+impl AttemptOutcome {
+    pub fn delivered(status_code: Option<u16>) -> Self {
+        Self {
+            status: DeliveryStatus::Delivered,
+            status_code,
+            error: None,
+        }
+    }
+
+    /// Given up for good, with the reason (truncated to `MAX_ERROR_CHARS`).
+    pub fn failed(reason: &str) -> Self {
+        Self {
+            status: DeliveryStatus::Failed,
+            status_code: None,
+            error: Some(truncate_error(reason)),
+        }
+    }
+}
+
 /// Cuts an error message to `MAX_ERROR_CHARS` characters, on a character boundary.
 pub fn truncate_error(message: &str) -> String {
     match message.char_indices().nth(MAX_ERROR_CHARS) {

@@ -17,7 +17,7 @@ use thiserror::Error;
 
 use crate::DomainError;
 use crate::clock::unix_ms;
-use crate::delivery::{AttemptOutcome, DeliveryStatus, truncate_error};
+use crate::delivery::AttemptOutcome;
 use crate::ids::TenantId;
 use crate::messages::{DeliveryMessage, Event};
 use crate::ports::{ClaimOutcome, DeliveryStore, RetryScheduler, SubscriptionStore};
@@ -106,11 +106,6 @@ impl ProviderDelivery {
                     .await;
             }
         };
-        let finish = |error: String| AttemptOutcome {
-            status: DeliveryStatus::Failed,
-            status_code: None,
-            error: Some(error),
-        };
         let prepared = match self.subscriptions.get(&tenant_id, &subscription_id).await? {
             None => Err("subscription was deleted".to_owned()),
             Some(subscription) if !subscription.enabled => Err("subscription is disabled".to_owned()),
@@ -119,7 +114,7 @@ impl ProviderDelivery {
         let (recipient, content) = match prepared {
             Ok(prepared) => prepared,
             Err(reason) => {
-                let outcome = finish(truncate_error(&reason));
+                let outcome = AttemptOutcome::failed(&reason);
                 return Ok(self
                     .deliveries
                     .record(&tenant_id, &event.id, &subscription_id, attempts_so_far, &outcome)
@@ -164,22 +159,14 @@ impl ProviderDelivery {
     ) -> Result<(), ProviderDeliveryError> {
         let (kind, error) = match sent {
             Ok(()) => {
-                let outcome = AttemptOutcome {
-                    status: DeliveryStatus::Delivered,
-                    status_code: None,
-                    error: None,
-                };
+                let outcome = AttemptOutcome::delivered(None);
                 return Ok(self
                     .deliveries
                     .record(tenant, event_id, subscription_id, attempt, &outcome)
                     .await?);
             }
             Err(SendError::Permanent(reason)) => {
-                let outcome = AttemptOutcome {
-                    status: DeliveryStatus::Failed,
-                    status_code: None,
-                    error: Some(truncate_error(&reason)),
-                };
+                let outcome = AttemptOutcome::failed(&reason);
                 return Ok(self
                     .deliveries
                     .record(tenant, event_id, subscription_id, attempt, &outcome)
@@ -222,6 +209,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::delivery::DeliveryStatus;
     use crate::memory::{MemoryDeliveryStore, MemoryRetryScheduler, MemorySubscriptionStore};
     use crate::ports::NewDelivery;
     use crate::subscription::Subscription;

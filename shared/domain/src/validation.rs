@@ -27,10 +27,6 @@ impl Violations {
         self.0.push(FieldError::new(field, message));
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     pub fn into_errors(self) -> Vec<FieldError> {
         self.0
     }
