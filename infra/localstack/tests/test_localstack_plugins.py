@@ -246,6 +246,28 @@ def test_dynamodb_query_update_transact_and_gsi(dynamodb, table):
     assert sorted(i["sk"]["S"] for i in by_index["Items"]) == ["msg#0", "msg#1"]
 
 
+def test_dynamodb_transactions_of_100_are_all_or_nothing(dynamodb, table):
+    # The plugin makes moto copy each table once per transaction instead of once per item.
+    def put(i, condition="attribute_not_exists(pk)"):
+        item = {"pk": {"S": "batch"}, "sk": {"S": f"e#{i:03}"}}
+        return {"Put": {"TableName": table, "Item": item, "ConditionExpression": condition}}
+
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": "batch"}, "sk": {"S": "e#099"}})
+    with pytest.raises(dynamodb.exceptions.TransactionCanceledException) as cancelled:
+        dynamodb.transact_write_items(TransactItems=[put(i) for i in range(100)])
+    codes = [r["Code"] for r in cancelled.value.response["CancellationReasons"]]
+    assert codes[99] == "ConditionalCheckFailed" and set(codes[:99]) == {"None"}
+    count = lambda: dynamodb.query(
+        TableName=table,
+        KeyConditionExpression="pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": "batch"}},
+    )["Count"]
+    assert count() == 1, "a cancelled transaction writes nothing"
+
+    dynamodb.transact_write_items(TransactItems=[put(i) for i in range(99)])
+    assert count() == 100
+
+
 def test_dynamodb_ttl(dynamodb, table):
     dynamodb.update_time_to_live(
         TableName=table, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expires_at"}

@@ -9,8 +9,12 @@ def dynamodb_moto():
     from localstack.services.moto import MotoFallbackDispatcher
     from localstack.services.plugins import Service
 
-    from notifier_localstack.dynamodb import MotoDynamoDBProvider
+    from notifier_localstack.dynamodb import (
+        MotoDynamoDBProvider,
+        copy_each_table_once_per_transaction,
+    )
 
+    copy_each_table_once_per_transaction()
     return Service.for_provider(
         MotoDynamoDBProvider(), dispatch_table_factory=MotoFallbackDispatcher
     )
