@@ -28,7 +28,9 @@ impl Stack {
     /// Loads the stack's outputs; panics with what to do when the stack is not there.
     pub async fn connect() -> Self {
         let name = std::env::var("NOTIFIER_STACK").unwrap_or_else(|_| DEFAULT_STACK.to_owned());
-        let sdk_config = notifier_aws::load_sdk_config().await;
+        let sdk_config = notifier_aws::load_sdk_config()
+            .await
+            .expect("AWS SDK configuration");
         let cloudformation = aws_sdk_cloudformation::Client::new(&sdk_config);
         let outputs = StackOutputs::load(&cloudformation, &name)
             .await

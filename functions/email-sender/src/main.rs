@@ -13,7 +13,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     notifier_runtime::telemetry::init_tracing();
     let settings = SenderSettings::from_env("EMAIL_QUEUE_URL", DEFAULT_SCHEDULE)?;
     let sender = notifier_runtime::required_env("SENDER_EMAIL")?;
-    let sdk_config = notifier_aws::load_sdk_config().await;
+    let sdk_config = notifier_aws::load_sdk_config().await?;
     let provider = Arc::new(SesEmail {
         client: aws_sdk_ses::Client::new(&sdk_config),
         sender,

@@ -22,6 +22,7 @@ pub struct Api {
 #[derive(Debug, PartialEq, Eq)]
 enum Route<'a> {
     PublishEvent,
+    PublishBatch,
     GetEvent(&'a str),
     CreateSubscription,
     ListSubscriptions,
@@ -42,6 +43,7 @@ fn resolve<'a>(method: &Method, path: &'a str) -> Resolution<'a> {
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
     let route = match (segments.as_slice(), method.as_str()) {
         (["v1", "events"], "POST") => Route::PublishEvent,
+        (["v1", "events:batch"], "POST") => Route::PublishBatch,
         (["v1", "events", id], "GET") => Route::GetEvent(id),
         (["v1", "subscriptions"], "POST") => Route::CreateSubscription,
         (["v1", "subscriptions"], "GET") => Route::ListSubscriptions,
@@ -49,7 +51,7 @@ fn resolve<'a>(method: &Method, path: &'a str) -> Resolution<'a> {
         (["v1", "subscriptions", id], "PATCH") => Route::UpdateSubscription(id),
         (["v1", "subscriptions", id], "DELETE") => Route::DeleteSubscription(id),
         (["v1", "subscriptions", id, "rotate-secret"], "POST") => Route::RotateSecret(id),
-        (["v1", "events"] | ["v1", "events", _], _)
+        (["v1", "events"] | ["v1", "events:batch"] | ["v1", "events", _], _)
         | (
             ["v1", "subscriptions"]
             | ["v1", "subscriptions", _]
@@ -90,6 +92,7 @@ impl Api {
         let subscriptions = &self.subscriptions;
         let outcome = match route {
             Route::PublishEvent => return self.publisher.publish(&tenant, &request).await,
+            Route::PublishBatch => return self.publisher.publish_batch(&tenant, &request).await,
             Route::GetEvent(id) => return self.events.get(&tenant, id).await,
             Route::CreateSubscription => subscriptions.create(&tenant, &request).await,
             Route::ListSubscriptions => subscriptions.list(&tenant).await,
@@ -112,6 +115,11 @@ mod tests {
             resolve(&Method::POST, "/v1/events"),
             Resolution::Found(Route::PublishEvent)
         );
+        assert_eq!(
+            resolve(&Method::POST, "/v1/events:batch"),
+            Resolution::Found(Route::PublishBatch)
+        );
+        assert_eq!(resolve(&Method::GET, "/v1/events:batch"), Resolution::WrongMethod);
         assert_eq!(
             resolve(&Method::GET, "/v1/events/evt_1"),
             Resolution::Found(Route::GetEvent("evt_1"))

@@ -2,6 +2,7 @@
 
 mod api;
 mod auth;
+mod batch;
 mod events;
 mod http;
 mod problem;
@@ -43,7 +44,7 @@ async fn main() -> Result<(), Error> {
 
     // Bounded calls: a publish request must be over (stored and queued, or withdrawn) well
     // within the idempotency in-flight lease.
-    let sdk_config = notifier_aws::load_sdk_config().await;
+    let sdk_config = notifier_aws::load_sdk_config().await?;
     let timeouts = TimeoutConfig::builder()
         .operation_attempt_timeout(Duration::from_millis(1_000))
         .operation_timeout(Duration::from_millis(2_000))
@@ -52,7 +53,11 @@ async fn main() -> Result<(), Error> {
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config);
     let sqs = aws_sdk_sqs::Client::new(&sdk_config);
 
-    let events = Arc::new(DynamoEventStore::new(dynamodb.clone(), events_table));
+    // A batch's transaction writes up to 100 items: it gets its own, longer limit.
+    let events = Arc::new(
+        DynamoEventStore::new(dynamodb.clone(), events_table)
+            .with_transaction_timeout(Duration::from_secs(4)),
+    );
     let api = Api {
         auth: CachedAuthenticator::new(
             Arc::new(DynamoTenantStore::new(dynamodb.clone(), tenants_table)),

@@ -66,10 +66,7 @@ impl Publisher {
         if body.len() > MAX_BODY_BYTES {
             return Err(Problem::payload_too_large(MAX_BODY_BYTES));
         }
-        let published = parse_published_event(&body, cloudevents).map_err(|error| match error {
-            PublishError::Malformed(detail) => Problem::bad_request(detail),
-            PublishError::Invalid(errors) => Problem::invalid(errors),
-        })?;
+        let published = parse_published_event(&body, cloudevents).map_err(publish_problem)?;
         let header_key = header(request, "idempotency-key");
         if header_key.is_some_and(|key| !is_valid_idempotency_key(key)) {
             return Err(Problem::invalid(vec![FieldError::new(
@@ -90,13 +87,8 @@ impl Publisher {
                 fingerprint,
                 accepted_at_ms,
             } => {
-                return match judge_repeat(&fingerprint, accepted_at_ms, &stored.fingerprint, unix_ms()) {
-                    RepeatOutcome::Duplicate => {
-                        Ok(json_response(200, &json!({"id": event_id, "duplicate": true})))
-                    }
-                    RepeatOutcome::InFlight => Err(Problem::in_flight()),
-                    RepeatOutcome::KeyReused => Err(Problem::idempotency_key_reused()),
-                };
+                judge_taken_key(&stored, &fingerprint, accepted_at_ms)?;
+                return Ok(json_response(200, &json!({"id": event_id, "duplicate": true})));
             }
         }
 
@@ -106,20 +98,26 @@ impl Publisher {
         };
         if let Err(error) = self.routing.enqueue(&message).await {
             tracing::error!(%error, event_id, "event not queued; withdrawing it");
-            if let Err(error) = self
-                .events
-                .withdraw(tenant, &event_id, stored.accepted_at_ms)
-                .await
-            {
-                tracing::error!(%error, event_id, "withdrawing an unqueued event failed");
-            }
+            self.withdraw(tenant, &event_id, stored.accepted_at_ms).await;
             return Err(Problem::unavailable());
         }
         tracing::info!(tenant = %tenant, event_id, "event accepted");
         Ok(json_response(202, &json!({"id": event_id, "duplicate": false})))
     }
 
-    fn to_stored(&self, tenant: &TenantId, key: Option<&str>, published: &PublishedEvent) -> StoredEvent {
+    /// Frees the key of an event that could not be queued (so the caller's retry can succeed).
+    pub(crate) async fn withdraw(&self, tenant: &TenantId, event_id: &str, accepted_at_ms: u64) {
+        if let Err(error) = self.events.withdraw(tenant, event_id, accepted_at_ms).await {
+            tracing::error!(%error, event_id, "withdrawing an unqueued event failed");
+        }
+    }
+
+    pub(crate) fn to_stored(
+        &self,
+        tenant: &TenantId,
+        key: Option<&str>,
+        published: &PublishedEvent,
+    ) -> StoredEvent {
         let accepted_at_ms = unix_ms();
         StoredEvent {
             event: Event {
@@ -138,8 +136,31 @@ impl Publisher {
     }
 }
 
+/// The answer to an event that could not be read or is invalid.
+pub(crate) fn publish_problem(error: PublishError) -> Problem {
+    match error {
+        PublishError::Malformed(detail) => Problem::bad_request(detail),
+        PublishError::Invalid(errors) => Problem::invalid(errors),
+    }
+}
+
+/// What a request whose idempotency key is taken gets: `Ok` for a duplicate (200 with the
+/// original id), otherwise the problem (409 while the first may still run, 422 for another
+/// body).
+pub(crate) fn judge_taken_key(
+    stored: &StoredEvent,
+    fingerprint: &str,
+    accepted_at_ms: u64,
+) -> Result<(), Problem> {
+    match judge_repeat(fingerprint, accepted_at_ms, &stored.fingerprint, unix_ms()) {
+        RepeatOutcome::Duplicate => Ok(()),
+        RepeatOutcome::InFlight => Err(Problem::in_flight()),
+        RepeatOutcome::KeyReused => Err(Problem::idempotency_key_reused()),
+    }
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::sync::atomic::Ordering;
 
     use aws_lambda_events::encodings::Body;
@@ -149,7 +170,8 @@ mod tests {
 
     use super::*;
 
-    fn publisher() -> (Publisher, Arc<MemoryEventStore>, Arc<MemoryRoutingQueue>) {
+    /// A publisher over in-memory ports (shared with the batch tests).
+    pub(crate) fn publisher() -> (Publisher, Arc<MemoryEventStore>, Arc<MemoryRoutingQueue>) {
         let events = Arc::new(MemoryEventStore::default());
         let routing = Arc::new(MemoryRoutingQueue::default());
         let publisher = Publisher {

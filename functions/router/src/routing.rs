@@ -1,6 +1,9 @@
-//! Routing one event: find the tenant's subscriptions that want it, record one pending delivery
-//! per subscription, and queue each on its channel. Safe to repeat: records that exist are kept,
-//! and senders ignore deliveries already final.
+//! Routing a batch of events: find each tenant's subscriptions that want each event and queue
+//! one delivery per match on its channel. The whole batch shares its requests: subscriptions
+//! come from a cache, and every delivery of every record goes out in as few `SendMessageBatch`
+//! calls as the channels allow. Routing writes nothing to DynamoDB: a delivery's record is
+//! created by its first attempt. Safe to repeat: a repeated delivery finds its record final
+//! (provider channels) or reaches a receiver that dedupes by `webhook-id`.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,12 +11,10 @@ use std::time::Duration;
 use aws_lambda_events::event::sqs::SqsMessage;
 use notifier_domain::DomainError;
 use notifier_domain::cache::TtlCache;
-use notifier_domain::clock::unix_seconds;
 use notifier_domain::ids::TenantId;
-use notifier_domain::messages::{DeliveryMessage, RoutingMessage, parse_message};
-use notifier_domain::ports::{
-    DeliveryDispatcher, DeliveryStore, NewDelivery, RetryScheduler, SubscriptionStore,
-};
+use notifier_domain::messages::RoutingEnvelope;
+use notifier_domain::ports::{DeliveryDispatcher, RetryScheduler, SubscriptionStore};
+use notifier_domain::routing::{QueuedDelivery, fan_out};
 use notifier_domain::subscription::Subscription;
 use thiserror::Error;
 
@@ -23,15 +24,15 @@ pub enum RouteError {
     Domain(#[from] DomainError),
     #[error("{0} of the event's deliveries could not be queued")]
     NotAllQueued(usize),
+    #[error("the event's deliveries could not be queued: {0}")]
+    NotQueued(String),
 }
 
 pub struct Router {
     pub subscriptions: Arc<dyn SubscriptionStore>,
     pub cache: TtlCache<TenantId, Arc<Vec<Subscription>>>,
-    pub deliveries: Arc<dyn DeliveryStore>,
     pub dispatcher: Arc<dyn DeliveryDispatcher>,
     pub retries: Arc<dyn RetryScheduler>,
-    pub retention: Duration,
 }
 
 /// Wait before routing a failed record again: 2, 4, 8 ... seconds by receive count, at most
@@ -42,65 +43,77 @@ pub fn routing_backoff(receive_count: u32) -> Duration {
 }
 
 impl Router {
-    /// Routes one record; a failure also sets when SQS offers the record again.
-    pub async fn handle(&self, record: SqsMessage) -> Result<(), RouteError> {
-        let receipt = record.receipt_handle.clone();
+    /// Routes a batch; answers with the records that failed (by index), each of which has
+    /// also been given its retry delay.
+    pub async fn route_batch(&self, records: Vec<SqsMessage>) -> Vec<(usize, RouteError)> {
+        let mut failures = Vec::new();
+        let mut deliveries: Vec<QueuedDelivery> = Vec::new();
+        let mut origin = Vec::new();
+        for (index, record) in records.iter().enumerate() {
+            match self.deliveries_of(record).await {
+                Ok(found) => {
+                    origin.extend(std::iter::repeat_n(index, found.len()));
+                    deliveries.extend(found);
+                }
+                Err(error) => failures.push((index, error)),
+            }
+        }
+        if !deliveries.is_empty() {
+            match self.dispatcher.dispatch(&deliveries).await {
+                Ok(failed) => {
+                    let mut unqueued = vec![0; records.len()];
+                    for position in failed {
+                        unqueued[origin[position]] += 1;
+                    }
+                    failures.extend(
+                        unqueued
+                            .into_iter()
+                            .enumerate()
+                            .filter(|(_, count)| *count > 0)
+                            .map(|(index, count)| (index, RouteError::NotAllQueued(count))),
+                    );
+                }
+                Err(error) => {
+                    let mut routed = origin.clone();
+                    routed.dedup();
+                    failures.extend(
+                        routed
+                            .into_iter()
+                            .map(|index| (index, RouteError::NotQueued(error.to_string()))),
+                    );
+                }
+            }
+        }
+        failures.sort_by_key(|(index, _)| *index);
+        for (index, _) in &failures {
+            self.schedule_retry(&records[*index]).await;
+        }
+        failures
+    }
+
+    async fn deliveries_of(&self, record: &SqsMessage) -> Result<Vec<QueuedDelivery>, RouteError> {
+        let (envelope, event) = RoutingEnvelope::parse(record.body.as_deref())?;
+        let subscriptions = self.subscriptions_of(&envelope.tenant_id).await?;
+        let deliveries = fan_out(&envelope, &event.event_type, &subscriptions);
+        tracing::info!(tenant = %envelope.tenant_id, event_id = event.id, deliveries = deliveries.len(), "routing");
+        Ok(deliveries)
+    }
+
+    async fn schedule_retry(&self, record: &SqsMessage) {
+        let Some(receipt) = record.receipt_handle.as_deref() else {
+            return;
+        };
         let receive_count = record
             .attributes
             .get("ApproximateReceiveCount")
             .and_then(|count| count.parse().ok())
             .unwrap_or(1);
-        let result = self.route_record(record).await;
-        if result.is_err()
-            && let Some(receipt) = receipt
-            && let Err(problem) = self
-                .retries
-                .retry_in(&receipt, routing_backoff(receive_count))
-                .await
+        if let Err(problem) = self
+            .retries
+            .retry_in(receipt, routing_backoff(receive_count))
+            .await
         {
             tracing::warn!(%problem, "could not set the routing retry delay");
-        }
-        result
-    }
-
-    pub async fn route_record(&self, record: SqsMessage) -> Result<(), RouteError> {
-        let RoutingMessage::V1 { tenant_id, event } = parse_message(record.body.as_deref())?;
-        let subscriptions = self.subscriptions_of(&tenant_id).await?;
-        let matching: Vec<&Subscription> = subscriptions
-            .iter()
-            .filter(|s| s.wants(&event.event_type))
-            .collect();
-        tracing::info!(tenant = %tenant_id, event_id = event.id, deliveries = matching.len(), "routing");
-        if matching.is_empty() {
-            return Ok(());
-        }
-        let new: Vec<NewDelivery> = matching
-            .iter()
-            .map(|s| NewDelivery {
-                subscription_id: s.subscription_id.clone(),
-                channel: s.channel,
-            })
-            .collect();
-        let expires_at = unix_seconds() + self.retention.as_secs();
-        self.deliveries
-            .create_pending(&tenant_id, &event.id, &new, expires_at)
-            .await?;
-        let messages: Vec<_> = matching
-            .iter()
-            .map(|s| {
-                let message = DeliveryMessage::V1 {
-                    tenant_id: tenant_id.clone(),
-                    subscription_id: s.subscription_id.clone(),
-                    event: event.clone(),
-                };
-                (s.channel, message)
-            })
-            .collect();
-        let failed = self.dispatcher.dispatch(&messages).await?;
-        if failed.is_empty() {
-            Ok(())
-        } else {
-            Err(RouteError::NotAllQueued(failed.len()))
         }
     }
 
@@ -116,10 +129,8 @@ impl Router {
 
 #[cfg(test)]
 mod tests {
-    use notifier_domain::memory::{
-        MemoryDeliveryStore, MemoryDispatcher, MemoryRetryScheduler, MemorySubscriptionStore,
-    };
-    use notifier_domain::messages::Event;
+    use notifier_domain::memory::{MemoryDispatcher, MemoryRetryScheduler, MemorySubscriptionStore};
+    use notifier_domain::messages::{DeliveryMessage, Event, RoutingMessage};
     use notifier_domain::subscription::Channel;
     use serde_json::json;
 
@@ -128,28 +139,23 @@ mod tests {
     struct Fixture {
         router: Router,
         subscriptions: Arc<MemorySubscriptionStore>,
-        deliveries: Arc<MemoryDeliveryStore>,
         dispatcher: Arc<MemoryDispatcher>,
         retries: Arc<MemoryRetryScheduler>,
     }
 
     fn fixture() -> Fixture {
         let subscriptions = Arc::new(MemorySubscriptionStore::default());
-        let deliveries = Arc::new(MemoryDeliveryStore::default());
         let dispatcher = Arc::new(MemoryDispatcher::default());
         let retries = Arc::new(MemoryRetryScheduler::default());
         let router = Router {
             subscriptions: subscriptions.clone(),
             cache: TtlCache::new(Duration::ZERO, 16),
-            deliveries: deliveries.clone(),
             dispatcher: dispatcher.clone(),
             retries: retries.clone(),
-            retention: Duration::from_secs(3600),
         };
         Fixture {
             router,
             subscriptions,
-            deliveries,
             dispatcher,
             retries,
         }
@@ -159,7 +165,7 @@ mod tests {
         TenantId("ten_a".into())
     }
 
-    async fn subscribe(fixture: &Fixture, id: &str, patterns: &[&str], channel: Channel, enabled: bool) {
+    async fn subscribe(fixture: &Fixture, id: &str, patterns: &[&str], channel: Channel) {
         let subscription = Subscription {
             subscription_id: id.into(),
             event_types: patterns.iter().map(|p| p.to_string()).collect(),
@@ -167,7 +173,7 @@ mod tests {
             target: json!({"url": "https://example.com"}),
             template: None,
             description: None,
-            enabled,
+            enabled: true,
             secret: None,
             created_at: "t".into(),
             updated_at: "t".into(),
@@ -179,11 +185,11 @@ mod tests {
             .unwrap();
     }
 
-    fn record(event_type: &str) -> SqsMessage {
+    fn record(event_id: &str, event_type: &str) -> SqsMessage {
         let message = RoutingMessage::V1 {
             tenant_id: tenant(),
             event: Event {
-                id: "evt_1".into(),
+                id: event_id.into(),
                 event_type: event_type.into(),
                 source: None,
                 subject: None,
@@ -194,22 +200,16 @@ mod tests {
         };
         let mut record = SqsMessage::default();
         record.body = Some(serde_json::to_string(&message).unwrap());
-        record.receipt_handle = Some("receipt-1".into());
+        record.receipt_handle = Some(format!("receipt-{event_id}"));
         record
     }
 
-    #[tokio::test]
-    async fn one_delivery_per_enabled_matching_subscription() {
-        let f = fixture();
-        subscribe(&f, "sub_exact", &["order.paid"], Channel::Webhook, true).await;
-        subscribe(&f, "sub_prefix", &["order.*"], Channel::Email, true).await;
-        subscribe(&f, "sub_all", &["*"], Channel::Sms, true).await;
-        subscribe(&f, "sub_off", &["*"], Channel::Webhook, false).await;
-        subscribe(&f, "sub_other", &["user.*"], Channel::Webhook, true).await;
-        f.router.handle(record("order.paid")).await.unwrap();
-
-        let sent = f.dispatcher.sent.lock().unwrap().clone();
-        let mut routed: Vec<_> = sent
+    fn sent(f: &Fixture) -> Vec<(String, String, Channel)> {
+        let mut sent: Vec<_> = f
+            .dispatcher
+            .sent
+            .lock()
+            .unwrap()
             .iter()
             .map(
                 |(
@@ -219,66 +219,81 @@ mod tests {
                         event,
                         ..
                     },
-                )| {
-                    assert_eq!(event.id, "evt_1");
-                    (subscription_id.clone(), *channel)
-                },
+                )| (event.id.clone(), subscription_id.clone(), *channel),
             )
             .collect();
-        routed.sort_by(|a, b| a.0.cmp(&b.0));
+        sent.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        sent
+    }
+
+    #[tokio::test]
+    async fn a_batch_fans_out_every_event_in_one_dispatch() {
+        let f = fixture();
+        subscribe(&f, "sub_orders", &["order.*"], Channel::Webhook).await;
+        subscribe(&f, "sub_paid", &["order.paid"], Channel::Email).await;
+        let failures = f
+            .router
+            .route_batch(vec![
+                record("evt_1", "order.paid"),
+                record("evt_2", "order.shipped"),
+                record("evt_3", "user.created"),
+            ])
+            .await;
+        assert!(failures.is_empty());
         assert_eq!(
-            routed,
+            sent(&f),
             [
-                ("sub_all".into(), Channel::Sms),
-                ("sub_exact".into(), Channel::Webhook),
-                ("sub_prefix".into(), Channel::Email)
+                ("evt_1".into(), "sub_orders".into(), Channel::Webhook),
+                ("evt_1".into(), "sub_paid".into(), Channel::Email),
+                ("evt_2".into(), "sub_orders".into(), Channel::Webhook),
             ]
         );
-        let records = f.deliveries.list(&tenant(), "evt_1").await.unwrap();
-        assert_eq!(records.len(), 3);
-        assert!(
-            records
-                .iter()
-                .all(|d| d.status == notifier_domain::delivery::DeliveryStatus::Pending)
+        assert_eq!(
+            *f.dispatcher.calls.lock().unwrap(),
+            1,
+            "one dispatch for the whole batch"
         );
     }
 
     #[tokio::test]
-    async fn an_event_nobody_wants_creates_nothing() {
+    async fn an_event_nobody_wants_queues_nothing() {
         let f = fixture();
-        subscribe(&f, "sub_1", &["user.*"], Channel::Webhook, true).await;
-        f.router.handle(record("order.paid")).await.unwrap();
+        subscribe(&f, "sub_1", &["user.*"], Channel::Webhook).await;
+        assert!(
+            f.router
+                .route_batch(vec![record("evt_1", "order.paid")])
+                .await
+                .is_empty()
+        );
         assert!(f.dispatcher.sent.lock().unwrap().is_empty());
-        assert!(f.deliveries.list(&tenant(), "evt_1").await.unwrap().is_empty());
+        assert_eq!(*f.dispatcher.calls.lock().unwrap(), 0);
     }
 
     #[tokio::test]
-    async fn routing_twice_keeps_one_record_per_subscription() {
+    async fn only_the_records_that_failed_fail_and_get_a_retry_delay() {
         let f = fixture();
-        subscribe(&f, "sub_1", &["*"], Channel::Webhook, true).await;
-        f.router.handle(record("a.b")).await.unwrap();
-        f.router.handle(record("a.b")).await.unwrap();
-        assert_eq!(f.deliveries.list(&tenant(), "evt_1").await.unwrap().len(), 1);
-    }
-
-    #[tokio::test]
-    async fn a_failure_fails_the_record_and_schedules_its_retry() {
-        let f = fixture();
-        subscribe(&f, "sub_1", &["*"], Channel::Webhook, true).await;
-        f.dispatcher.failing.lock().unwrap().push(Channel::Webhook);
-        assert!(matches!(
-            f.router.handle(record("a.b")).await,
-            Err(RouteError::NotAllQueued(1))
-        ));
-        let mut garbage = record("a.b");
+        subscribe(&f, "sub_sms", &["sms.*"], Channel::Sms).await;
+        subscribe(&f, "sub_hook", &["hook.*"], Channel::Webhook).await;
+        f.dispatcher.failing.lock().unwrap().push(Channel::Sms);
+        let mut garbage = record("evt_bad", "x.y");
         garbage.body = Some("{}".into());
-        assert!(matches!(
-            f.router.handle(garbage).await,
-            Err(RouteError::Domain(_))
-        ));
+        let failures = f
+            .router
+            .route_batch(vec![record("evt_1", "hook.a"), garbage, record("evt_3", "sms.b")])
+            .await;
+        let failed: Vec<_> = failures.iter().map(|(index, _)| *index).collect();
+        assert_eq!(failed, [1, 2]);
+        assert!(matches!(failures[0].1, RouteError::Domain(_)));
+        assert!(matches!(failures[1].1, RouteError::NotAllQueued(1)));
+        assert_eq!(sent(&f), [("evt_1".into(), "sub_hook".into(), Channel::Webhook)]);
         let scheduled = f.retries.scheduled.lock().unwrap();
-        assert_eq!(scheduled.len(), 2);
-        assert_eq!(scheduled[0], ("receipt-1".into(), Duration::from_secs(2)));
+        assert_eq!(
+            *scheduled,
+            [
+                ("receipt-evt_bad".to_owned(), Duration::from_secs(2)),
+                ("receipt-evt_3".to_owned(), Duration::from_secs(2))
+            ]
+        );
     }
 
     #[test]

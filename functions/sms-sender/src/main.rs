@@ -12,7 +12,7 @@ const DEFAULT_SCHEDULE: &str = "5,30,120,600,1800";
 async fn main() -> Result<(), lambda_runtime::Error> {
     notifier_runtime::telemetry::init_tracing();
     let settings = SenderSettings::from_env("SMS_QUEUE_URL", DEFAULT_SCHEDULE)?;
-    let sdk_config = notifier_aws::load_sdk_config().await;
+    let sdk_config = notifier_aws::load_sdk_config().await?;
     let provider = Arc::new(SnsSms {
         client: aws_sdk_sns::Client::new(&sdk_config),
     });

@@ -58,8 +58,14 @@ impl Resolve for GuardedResolver {
 }
 
 impl WebhookClient {
-    pub fn new(timeout: Duration, allow_local: bool) -> Result<Self, reqwest::Error> {
+    /// `tls` is the shared rustls configuration (`notifier_aws::tls`).
+    pub fn new(
+        timeout: Duration,
+        allow_local: bool,
+        tls: rustls::ClientConfig,
+    ) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
+            .tls_backend_preconfigured(tls)
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(5)))
             .redirect(reqwest::redirect::Policy::none())

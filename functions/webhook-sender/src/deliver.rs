@@ -2,18 +2,19 @@
 //! either finish the delivery or schedule the next attempt by delaying the message's return.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use aws_lambda_events::event::sqs::SqsMessage;
 use notifier_domain::DomainError;
+use notifier_domain::cache::CachedSubscriptions;
 use notifier_domain::clock::unix_seconds;
 use notifier_domain::delivery::AttemptOutcome;
-use notifier_domain::ids::TenantId;
-use notifier_domain::messages::{DeliveryMessage, Event, parse_message};
-use notifier_domain::ports::{DeliveryStore, RetryScheduler, SubscriptionStore};
+use notifier_domain::messages::{DeliveryMessage, parse_message};
+use notifier_domain::ports::{DeliveryRef, DeliveryStore, RetryScheduler};
 use notifier_domain::retry::{RetrySchedule, after_failure, request_retry};
-use notifier_domain::signing::{decode_secret, sign};
+use notifier_domain::signing::{decode_secret, sign, webhook_body};
 use notifier_domain::ssrf::{WebhookUrlPolicy, check_webhook_url};
-use serde_json::json;
+use notifier_domain::subscription::{Channel, Subscription};
 use thiserror::Error;
 
 use crate::client::{PostOutcome, SignedRequest, WebhookClient};
@@ -32,90 +33,69 @@ pub enum DeliverError {
 }
 
 pub struct WebhookSender {
-    pub subscriptions: Arc<dyn SubscriptionStore>,
+    pub subscriptions: CachedSubscriptions,
     pub deliveries: Arc<dyn DeliveryStore>,
     pub retries: Arc<dyn RetryScheduler>,
     pub client: WebhookClient,
     pub schedule: RetrySchedule,
     pub url_policy: WebhookUrlPolicy,
+    /// How long delivery records are kept.
+    pub retention: Duration,
 }
 
-/// The body every receiver gets (the contract's webhook payload).
-pub fn webhook_body(event: &Event) -> String {
-    json!({
-        "id": event.id,
-        "type": event.event_type,
-        "timestamp": event.time.as_deref().unwrap_or(&event.received_at),
-        "data": event.data,
-    })
-    .to_string()
+/// Which attempt this is: retries reuse the same SQS message (its return is delayed), so its
+/// receive count counts the attempts.
+fn attempt_number(record: &SqsMessage) -> u32 {
+    record
+        .attributes
+        .get("ApproximateReceiveCount")
+        .and_then(|count| count.parse().ok())
+        .unwrap_or(1)
 }
 
 impl WebhookSender {
+    /// One attempt. It reads nothing per delivery (the subscription comes from a cache) and
+    /// writes once: the outcome, which creates the delivery record on the first attempt. A
+    /// duplicate message of a delivered webhook posts it again, which receivers dedupe by
+    /// `webhook-id` (Standard Webhooks' at-least-once contract); its record stays delivered.
     pub async fn deliver_record(&self, record: SqsMessage) -> Result<(), DeliverError> {
         let DeliveryMessage::V1 {
             tenant_id,
             subscription_id,
             event,
         } = parse_message(record.body.as_deref())?;
-        let record_so_far = self
-            .deliveries
-            .get(&tenant_id, &event.id, &subscription_id)
-            .await?;
-        if record_so_far.as_ref().is_some_and(|d| d.status.is_final()) {
-            tracing::info!(
-                event_id = event.id,
-                subscription_id,
-                "delivery already final; message dropped"
-            );
-            return Ok(());
-        }
-        let attempts_so_far = record_so_far.map_or(0, |d| d.attempts);
-
-        let subscription = match self.subscriptions.get(&tenant_id, &subscription_id).await? {
-            Some(subscription) if subscription.enabled => subscription,
-            found => {
-                let reason = if found.is_some() {
-                    "subscription is disabled"
-                } else {
-                    "subscription was deleted"
-                };
-                let outcome = AttemptOutcome::failed(reason);
-                self.deliveries
-                    .record(&tenant_id, &event.id, &subscription_id, attempts_so_far, &outcome)
-                    .await?;
-                return Ok(());
-            }
+        let delivery = DeliveryRef {
+            tenant: tenant_id,
+            event_id: event.id.clone(),
+            subscription_id,
+            channel: Channel::Webhook,
+            expires_at: unix_seconds() + self.retention.as_secs(),
         };
-        let prepared = subscription
-            .webhook_url()
-            .ok_or_else(|| "subscription has no webhook URL".to_owned())
-            .and_then(|url| {
-                check_webhook_url(url, self.url_policy).map_err(|reason| format!("target URL {reason}"))
-            })
-            .and_then(|url| {
-                let key = decode_secret(subscription.secret.as_deref().unwrap_or_default())?;
-                Ok((url, key))
-            });
+        let subscription = self
+            .subscriptions
+            .get(&delivery.tenant, &delivery.subscription_id)
+            .await?;
+        let prepared = match subscription {
+            None => Err("subscription was deleted".to_owned()),
+            Some(subscription) if !subscription.enabled => Err("subscription is disabled".to_owned()),
+            Some(subscription) => self.prepare(&subscription),
+        };
         let (url, key) = match prepared {
             Ok(prepared) => prepared,
             Err(reason) => {
                 let outcome = AttemptOutcome::failed(&reason);
-                self.deliveries
-                    .record(&tenant_id, &event.id, &subscription_id, attempts_so_far, &outcome)
-                    .await?;
+                self.deliveries.record(&delivery, &outcome, false).await?;
                 return Ok(());
             }
         };
 
-        let attempt = attempts_so_far + 1;
         let body = webhook_body(&event);
         let timestamp = unix_seconds() as i64;
         let signature = sign(&key, &event.id, timestamp, &body);
         let posted = self
             .client
             .post(&SignedRequest {
-                url: url.as_str(),
+                url: &url,
                 webhook_id: &event.id,
                 timestamp,
                 signature: &signature,
@@ -123,30 +103,36 @@ impl WebhookSender {
             })
             .await;
         self.conclude(
-            &tenant_id,
-            &event.id,
-            &subscription_id,
-            attempt,
+            &delivery,
+            attempt_number(&record),
             posted,
             record.receipt_handle.as_deref(),
         )
         .await
     }
 
+    /// The checked target URL and the signing key.
+    fn prepare(&self, subscription: &Subscription) -> Result<(String, Vec<u8>), String> {
+        let url = subscription
+            .webhook_url()
+            .ok_or_else(|| "subscription has no webhook URL".to_owned())?;
+        let url = check_webhook_url(url, self.url_policy).map_err(|reason| format!("target URL {reason}"))?;
+        let key = decode_secret(subscription.secret.as_deref().unwrap_or_default())?;
+        Ok((url.into(), key))
+    }
+
     async fn conclude(
         &self,
-        tenant: &TenantId,
-        event_id: &str,
-        subscription_id: &str,
+        delivery: &DeliveryRef,
         attempt: u32,
         posted: PostOutcome,
         receipt: Option<&str>,
     ) -> Result<(), DeliverError> {
+        let event_id = delivery.event_id.as_str();
+        let subscription_id = delivery.subscription_id.as_str();
         let Some(error) = posted.error else {
             let outcome = AttemptOutcome::delivered(posted.status_code);
-            self.deliveries
-                .record(tenant, event_id, subscription_id, attempt, &outcome)
-                .await?;
+            self.deliveries.record(delivery, &outcome, true).await?;
             tracing::info!(event_id, subscription_id, attempt, "delivered");
             return Ok(());
         };
@@ -158,9 +144,7 @@ impl WebhookSender {
             posted.status_code,
             &error,
         );
-        self.deliveries
-            .record(tenant, event_id, subscription_id, attempt, &outcome)
-            .await?;
+        self.deliveries.record(delivery, &outcome, true).await?;
         let reason = outcome.error.unwrap_or_default();
         let Some(delay) = delay else {
             tracing::warn!(

@@ -20,14 +20,15 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let timeout = Duration::from_secs(optional_env("WEBHOOK_TIMEOUT_SECONDS", 10u64)?);
     let allow_local = optional_env("ALLOW_LOCAL_WEBHOOK_TARGETS", false)?;
 
-    let sdk_config = notifier_aws::load_sdk_config().await;
+    let sdk_config = notifier_aws::load_sdk_config().await?;
     let sender = WebhookSender {
         subscriptions: settings.subscriptions(&sdk_config),
         deliveries: settings.deliveries(&sdk_config),
         retries: settings.retries(&sdk_config),
-        client: WebhookClient::new(timeout, allow_local)?,
+        client: WebhookClient::new(timeout, allow_local, notifier_aws::tls::rustls_client_config()?)?,
         schedule: settings.schedule,
         url_policy: WebhookUrlPolicy { allow_local },
+        retention: settings.retention,
     };
     let sender = &sender;
     run_sqs_consumer(|record| sender.deliver_record(record)).await

@@ -55,7 +55,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> Result<serde_json::Value, CliError> {
-    let sdk_config = notifier_aws::load_sdk_config().await;
+    let sdk_config = notifier_aws::load_sdk_config().await?;
     let outputs = StackOutputs::load(&aws_sdk_cloudformation::Client::new(&sdk_config), &cli.stack).await?;
     let store = DynamoTenantStore::new(
         aws_sdk_dynamodb::Client::new(&sdk_config),

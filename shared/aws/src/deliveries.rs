@@ -1,24 +1,23 @@
 //! Delivery records in DynamoDB: `pk = <tenant>#<event id>`, sort key `subscription_id`, so an
-//! event's deliveries are one `Query`. Records are created `pending` in one transaction when the
-//! event is routed, and every attempt updates its record, never past a final state.
+//! event's deliveries are one `Query`. A record is created by its delivery's first write (a
+//! provider sender's claim, or any sender's first outcome) and every attempt updates it with
+//! one conditional `UpdateItem`, never past a final state.
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
-use aws_sdk_dynamodb::types::{Put, ReturnValue, ReturnValuesOnConditionCheckFailure, TransactWriteItem};
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
+use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
 use notifier_domain::DomainError;
 use notifier_domain::delivery::{AttemptOutcome, Delivery, DeliveryStatus};
 use notifier_domain::ids::TenantId;
-use notifier_domain::ports::{ClaimOutcome, DeliveryStore, NewDelivery};
+use notifier_domain::ports::{ClaimOutcome, DeliveryRef, DeliveryStore};
 use notifier_domain::subscription::Channel;
 
 use crate::dynamo::{Item, get_n, get_opt_n, get_opt_s, get_s, n, s};
 use crate::events::event_key;
 use crate::{AdapterError, now_rfc3339};
-
-/// DynamoDB's limit on items per transaction.
-const TRANSACTION_LIMIT: usize = 100;
 
 #[derive(Clone)]
 pub struct DynamoDeliveryStore {
@@ -34,25 +33,19 @@ impl DynamoDeliveryStore {
         }
     }
 
-    fn pending_put(
-        &self,
-        pk: &str,
-        delivery: &NewDelivery,
-        now: &str,
-        expires_at: u64,
-    ) -> Result<Put, AdapterError> {
-        Put::builder()
+    /// An update of `delivery`'s record with the values every update uses bound.
+    fn update(&self, delivery: &DeliveryRef) -> UpdateItemFluentBuilder {
+        self.client
+            .update_item()
             .table_name(&self.table)
-            .item("pk", s(pk))
-            .item("subscription_id", s(&delivery.subscription_id))
-            .item("channel", s(delivery.channel.as_str()))
-            .item("status", s(DeliveryStatus::Pending.as_str()))
-            .item("attempts", n(0))
-            .item("updated_at", s(now))
-            .item("expires_at", n(expires_at))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(|e| AdapterError::service("build delivery put", e))
+            .key("pk", s(event_key(&delivery.tenant, &delivery.event_id)))
+            .key("subscription_id", s(&delivery.subscription_id))
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":now", s(now_rfc3339()))
+            .expression_attribute_values(":channel", s(delivery.channel.as_str()))
+            .expression_attribute_values(":expires", n(delivery.expires_at))
+            .expression_attribute_values(":delivered", s(DeliveryStatus::Delivered.as_str()))
+            .expression_attribute_values(":failed", s(DeliveryStatus::Failed.as_str()))
     }
 
     fn read_item(&self, item: &Item) -> Result<Delivery, AdapterError> {
@@ -72,55 +65,31 @@ impl DynamoDeliveryStore {
             updated_at: get_s(item, &self.table, "updated_at")?,
         })
     }
-
-    /// One conditional put per record: the fallback when a transaction met records that a
-    /// previous routing attempt already created.
-    async fn create_missing(&self, puts: Vec<Put>) -> Result<(), DomainError> {
-        for put in puts {
-            let result = self
-                .client
-                .put_item()
-                .table_name(put.table_name())
-                .set_item(Some(put.item().clone()))
-                .condition_expression("attribute_not_exists(pk)")
-                .send()
-                .await;
-            match result {
-                Ok(_) => {}
-                Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {}
-                Err(error) => return Err(AdapterError::service("PutItem (delivery)", error).into()),
-            }
-        }
-        Ok(())
-    }
 }
 
 #[async_trait]
 impl DeliveryStore for DynamoDeliveryStore {
     async fn claim(
         &self,
-        tenant: &TenantId,
-        event_id: &str,
-        subscription_id: &str,
+        delivery: &DeliveryRef,
         now_ms: u64,
         until_ms: u64,
     ) -> Result<ClaimOutcome, DomainError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(event_key(tenant, event_id)))
-            .key("subscription_id", s(subscription_id))
-            .update_expression("SET claim_until = :until")
-            .condition_expression(
-                "attribute_exists(pk) AND NOT (#status IN (:delivered, :failed)) \
-                 AND (attribute_not_exists(claim_until) OR claim_until <= :now)",
+            .update(delivery)
+            .update_expression(
+                "SET claim_until = :until, #status = if_not_exists(#status, :pending), \
+                 attempts = if_not_exists(attempts, :zero), updated_at = if_not_exists(updated_at, :now), \
+                 channel = if_not_exists(channel, :channel), expires_at = if_not_exists(expires_at, :expires)",
             )
-            .expression_attribute_names("#status", "status")
+            .condition_expression(
+                "attribute_not_exists(pk) OR (NOT (#status IN (:delivered, :failed)) \
+                 AND (attribute_not_exists(claim_until) OR claim_until <= :now_ms))",
+            )
             .expression_attribute_values(":until", n(until_ms))
-            .expression_attribute_values(":now", n(now_ms))
-            .expression_attribute_values(":delivered", s(DeliveryStatus::Delivered.as_str()))
-            .expression_attribute_values(":failed", s(DeliveryStatus::Failed.as_str()))
+            .expression_attribute_values(":now_ms", n(now_ms))
+            .expression_attribute_values(":pending", s(DeliveryStatus::Pending.as_str()))
+            .expression_attribute_values(":zero", n(0))
             .return_values(ReturnValue::AllNew)
             .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
             .send()
@@ -148,91 +117,25 @@ impl DeliveryStore for DynamoDeliveryStore {
         }
     }
 
-    async fn create_pending(
-        &self,
-        tenant: &TenantId,
-        event_id: &str,
-        deliveries: &[NewDelivery],
-        expires_at: u64,
-    ) -> Result<(), DomainError> {
-        let pk = event_key(tenant, event_id);
-        let now = now_rfc3339();
-        for chunk in deliveries.chunks(TRANSACTION_LIMIT) {
-            let puts = chunk
-                .iter()
-                .map(|delivery| self.pending_put(&pk, delivery, &now, expires_at))
-                .collect::<Result<Vec<_>, _>>()?;
-            if puts.len() == 1 {
-                // A single record needs no transaction (which would cost twice the writes).
-                self.create_missing(puts).await?;
-                continue;
-            }
-            let items = puts
-                .iter()
-                .cloned()
-                .map(|put| TransactWriteItem::builder().put(put).build())
-                .collect();
-            let result = self
-                .client
-                .transact_write_items()
-                .set_transact_items(Some(items))
-                .send()
-                .await;
-            match result {
-                Ok(_) => {}
-                Err(SdkError::ServiceError(e)) if e.err().is_transaction_canceled_exception() => {
-                    self.create_missing(puts).await?;
-                }
-                Err(error) => {
-                    return Err(AdapterError::service("TransactWriteItems (deliveries)", error).into());
-                }
-            }
-        }
-        Ok(())
-    }
-
-    async fn get(
-        &self,
-        tenant: &TenantId,
-        event_id: &str,
-        subscription_id: &str,
-    ) -> Result<Option<Delivery>, DomainError> {
-        let item = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(event_key(tenant, event_id)))
-            .key("subscription_id", s(subscription_id))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(|e| AdapterError::service("GetItem (delivery)", e))?
-            .item;
-        Ok(item.map(|item| self.read_item(&item)).transpose()?)
-    }
-
     async fn record(
         &self,
-        tenant: &TenantId,
-        event_id: &str,
-        subscription_id: &str,
-        attempts: u32,
+        delivery: &DeliveryRef,
         outcome: &AttemptOutcome,
+        attempted: bool,
     ) -> Result<(), DomainError> {
-        let mut set = vec!["#status = :status", "attempts = :attempts", "updated_at = :now"];
+        let mut set = vec![
+            "#status = :status",
+            "attempts = if_not_exists(attempts, :zero) + :attempted",
+            "updated_at = :now",
+            "channel = if_not_exists(channel, :channel)",
+            "expires_at = if_not_exists(expires_at, :expires)",
+        ];
         let mut remove = vec!["claim_until"];
         let mut update = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(event_key(tenant, event_id)))
-            .key("subscription_id", s(subscription_id))
-            .expression_attribute_names("#status", "status")
+            .update(delivery)
             .expression_attribute_values(":status", s(outcome.status.as_str()))
-            .expression_attribute_values(":attempts", n(attempts))
-            .expression_attribute_values(":now", s(now_rfc3339()))
-            .expression_attribute_values(":delivered", s(DeliveryStatus::Delivered.as_str()))
-            .expression_attribute_values(":failed", s(DeliveryStatus::Failed.as_str()));
+            .expression_attribute_values(":zero", n(0))
+            .expression_attribute_values(":attempted", n(u32::from(attempted)));
         match outcome.status_code {
             Some(code) => {
                 set.push("last_status_code = :code");
@@ -247,20 +150,19 @@ impl DeliveryStore for DynamoDeliveryStore {
             }
             None => remove.push("last_error"),
         }
-        let mut expression = format!("SET {}", set.join(", "));
-        expression.push_str(&format!(" REMOVE {}", remove.join(", ")));
+        let expression = format!("SET {} REMOVE {}", set.join(", "), remove.join(", "));
         let result = update
             .update_expression(expression)
-            .condition_expression("attribute_exists(pk) AND NOT (#status IN (:delivered, :failed))")
+            .condition_expression("attribute_not_exists(pk) OR NOT (#status IN (:delivered, :failed))")
             .send()
             .await;
         match result {
             Ok(_) => Ok(()),
             Err(SdkError::ServiceError(e)) if e.err().is_conditional_check_failed_exception() => {
-                tracing::warn!(
-                    event_id,
-                    subscription_id,
-                    "delivery record missing or already final; left as is"
+                tracing::info!(
+                    event_id = delivery.event_id,
+                    subscription_id = delivery.subscription_id,
+                    "delivery already final; left as is"
                 );
                 Ok(())
             }

@@ -10,13 +10,17 @@ pub mod providers;
 pub mod queues;
 pub mod subscriptions;
 pub mod tenants;
+pub mod tls;
 
 pub use error::AdapterError;
 
 /// The SDK configuration from the ordinary AWS environment (region, credentials,
-/// `AWS_ENDPOINT_URL` for LocalStack), loaded once.
-pub async fn load_sdk_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+/// `AWS_ENDPOINT_URL` for LocalStack), loaded once, with the HTTPS client of `tls`.
+pub async fn load_sdk_config() -> Result<aws_config::SdkConfig, AdapterError> {
+    Ok(aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(tls::sdk_http_client()?)
+        .load()
+        .await)
 }
 
 /// Now, as RFC 3339 with second precision (what records and API bodies carry).

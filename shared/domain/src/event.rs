@@ -35,10 +35,15 @@ pub fn is_valid_event_type(value: &str) -> bool {
 pub fn parse_published_event(body: &[u8], cloudevents: bool) -> Result<PublishedEvent, PublishError> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| PublishError::Malformed(format!("body is not valid JSON: {e}")))?;
+    published_event_from_value(&value, cloudevents)
+}
+
+/// Validates one already parsed event (a publish body, or one entry of a batch).
+pub fn published_event_from_value(value: &Value, cloudevents: bool) -> Result<PublishedEvent, PublishError> {
     let Value::Object(object) = value else {
         return Err(PublishError::Malformed("body must be a JSON object".into()));
     };
-    validate(&object, cloudevents || object.contains_key("specversion")).map_err(PublishError::Invalid)
+    validate(object, cloudevents || object.contains_key("specversion")).map_err(PublishError::Invalid)
 }
 
 fn validate(object: &Map<String, Value>, cloudevents: bool) -> Result<PublishedEvent, Vec<FieldError>> {

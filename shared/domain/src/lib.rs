@@ -16,6 +16,7 @@ pub mod ports;
 pub mod provider;
 pub mod recipient;
 pub mod retry;
+pub mod routing;
 pub mod signing;
 pub mod sms;
 pub mod ssrf;

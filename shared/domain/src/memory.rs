@@ -11,11 +11,12 @@ use async_trait::async_trait;
 use crate::DomainError;
 use crate::delivery::{AttemptOutcome, Delivery, DeliveryStatus};
 use crate::ids::TenantId;
-use crate::messages::{DeliveryMessage, RoutingMessage};
+use crate::messages::{DeliveryMessage, RoutingMessage, parse_message};
 use crate::ports::{
-    ClaimOutcome, DeliveryDispatcher, DeliveryStore, EventStore, InsertOutcome, NewDelivery, RetryScheduler,
+    ClaimOutcome, DeliveryDispatcher, DeliveryRef, DeliveryStore, EventStore, InsertOutcome, RetryScheduler,
     RoutingQueue, StoredEvent, SubscriptionStore,
 };
+use crate::routing::QueuedDelivery;
 use crate::subscription::{Channel, Subscription};
 
 fn key(tenant: &TenantId, id: &str) -> (String, String) {
@@ -39,6 +40,18 @@ impl EventStore for MemoryEventStore {
         }
         events.insert(key(tenant, &event.event.id), event.clone());
         Ok(InsertOutcome::Inserted)
+    }
+
+    async fn insert_batch(
+        &self,
+        tenant: &TenantId,
+        events: &[StoredEvent],
+    ) -> Result<Vec<InsertOutcome>, DomainError> {
+        let mut outcomes = Vec::with_capacity(events.len());
+        for event in events {
+            outcomes.push(self.insert_new(tenant, event).await?);
+        }
+        Ok(outcomes)
     }
 
     async fn withdraw(
@@ -77,6 +90,14 @@ impl RoutingQueue for MemoryRoutingQueue {
         }
         self.messages.lock().unwrap().push(message.clone());
         Ok(())
+    }
+
+    async fn enqueue_batch(&self, messages: &[RoutingMessage]) -> Result<Vec<usize>, DomainError> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Ok((0..messages.len()).collect());
+        }
+        self.messages.lock().unwrap().extend_from_slice(messages);
+        Ok(Vec::new())
     }
 }
 
@@ -143,95 +164,79 @@ pub struct MemoryDeliveryStore {
     pub claims: Mutex<HashMap<(String, String, String), u64>>,
 }
 
-#[async_trait]
-impl DeliveryStore for MemoryDeliveryStore {
-    async fn claim(
-        &self,
-        tenant: &TenantId,
-        event_id: &str,
-        subscription_id: &str,
-        now_ms: u64,
-        until_ms: u64,
-    ) -> Result<ClaimOutcome, DomainError> {
-        let Some(delivery) = self.get(tenant, event_id, subscription_id).await? else {
-            return Ok(ClaimOutcome::Final);
-        };
-        if delivery.status.is_final() {
-            return Ok(ClaimOutcome::Final);
-        }
-        let mut claims = self.claims.lock().unwrap();
-        let slot = claims
-            .entry((tenant.0.clone(), event_id.to_owned(), subscription_id.to_owned()))
-            .or_insert(0);
-        if *slot > now_ms {
-            return Ok(ClaimOutcome::Busy);
-        }
-        *slot = until_ms;
-        Ok(ClaimOutcome::Claimed {
-            attempts: delivery.attempts,
-        })
-    }
-
-    async fn create_pending(
-        &self,
-        tenant: &TenantId,
-        event_id: &str,
-        deliveries: &[NewDelivery],
-        _expires_at: u64,
-    ) -> Result<(), DomainError> {
+impl MemoryDeliveryStore {
+    /// The record of `delivery`, created `pending` if it has none yet.
+    fn with_record<T>(&self, delivery: &DeliveryRef, change: impl FnOnce(&mut Delivery) -> T) -> T {
         let mut all = self.deliveries.lock().unwrap();
-        let records = all.entry(key(tenant, event_id)).or_default();
-        for new in deliveries {
-            if !records.iter().any(|d| d.subscription_id == new.subscription_id) {
+        let records = all.entry(key(&delivery.tenant, &delivery.event_id)).or_default();
+        let index = match records
+            .iter()
+            .position(|d| d.subscription_id == delivery.subscription_id)
+        {
+            Some(index) => index,
+            None => {
                 records.push(Delivery {
-                    subscription_id: new.subscription_id.clone(),
-                    channel: new.channel,
+                    subscription_id: delivery.subscription_id.clone(),
+                    channel: delivery.channel,
                     status: DeliveryStatus::Pending,
                     attempts: 0,
                     last_status_code: None,
                     last_error: None,
                     updated_at: "now".into(),
                 });
+                records.len() - 1
             }
-        }
-        Ok(())
+        };
+        change(&mut records[index])
     }
 
-    async fn get(
+    fn claim_key(delivery: &DeliveryRef) -> (String, String, String) {
+        (
+            delivery.tenant.0.clone(),
+            delivery.event_id.clone(),
+            delivery.subscription_id.clone(),
+        )
+    }
+}
+
+#[async_trait]
+impl DeliveryStore for MemoryDeliveryStore {
+    async fn claim(
         &self,
-        tenant: &TenantId,
-        event_id: &str,
-        subscription_id: &str,
-    ) -> Result<Option<Delivery>, DomainError> {
-        let all = self.deliveries.lock().unwrap();
-        Ok(all
-            .get(&key(tenant, event_id))
-            .and_then(|ds| ds.iter().find(|d| d.subscription_id == subscription_id).cloned()))
+        delivery: &DeliveryRef,
+        now_ms: u64,
+        until_ms: u64,
+    ) -> Result<ClaimOutcome, DomainError> {
+        let record = self.with_record(delivery, |record| record.clone());
+        if record.status.is_final() {
+            return Ok(ClaimOutcome::Final);
+        }
+        let mut claims = self.claims.lock().unwrap();
+        let slot = claims.entry(Self::claim_key(delivery)).or_insert(0);
+        if *slot > now_ms {
+            return Ok(ClaimOutcome::Busy);
+        }
+        *slot = until_ms;
+        Ok(ClaimOutcome::Claimed {
+            attempts: record.attempts,
+        })
     }
 
     async fn record(
         &self,
-        tenant: &TenantId,
-        event_id: &str,
-        subscription_id: &str,
-        attempts: u32,
+        delivery: &DeliveryRef,
         outcome: &AttemptOutcome,
+        attempted: bool,
     ) -> Result<(), DomainError> {
-        let mut all = self.deliveries.lock().unwrap();
-        let found = all
-            .get_mut(&key(tenant, event_id))
-            .and_then(|ds| ds.iter_mut().find(|d| d.subscription_id == subscription_id));
-        self.claims.lock().unwrap().remove(&(
-            tenant.0.clone(),
-            event_id.to_owned(),
-            subscription_id.to_owned(),
-        ));
-        if let Some(delivery) = found.filter(|d| !d.status.is_final()) {
-            delivery.status = outcome.status;
-            delivery.attempts = attempts;
-            delivery.last_status_code = outcome.status_code;
-            delivery.last_error = outcome.error.clone();
-        }
+        self.claims.lock().unwrap().remove(&Self::claim_key(delivery));
+        self.with_record(delivery, |record| {
+            if !record.status.is_final() {
+                record.status = outcome.status;
+                record.attempts += u32::from(attempted);
+                record.last_status_code = outcome.status_code;
+                record.last_error = outcome.error.clone();
+            }
+        });
         Ok(())
     }
 
@@ -251,18 +256,22 @@ impl DeliveryStore for MemoryDeliveryStore {
 pub struct MemoryDispatcher {
     pub sent: Mutex<Vec<(Channel, DeliveryMessage)>>,
     pub failing: Mutex<Vec<Channel>>,
+    /// How many times `dispatch` was called.
+    pub calls: Mutex<usize>,
 }
 
 #[async_trait]
 impl DeliveryDispatcher for MemoryDispatcher {
-    async fn dispatch(&self, deliveries: &[(Channel, DeliveryMessage)]) -> Result<Vec<usize>, DomainError> {
+    async fn dispatch(&self, deliveries: &[QueuedDelivery]) -> Result<Vec<usize>, DomainError> {
+        *self.calls.lock().unwrap() += 1;
         let failing = self.failing.lock().unwrap().clone();
         let mut failed = Vec::new();
-        for (index, (channel, message)) in deliveries.iter().enumerate() {
-            if failing.contains(channel) {
+        for (index, delivery) in deliveries.iter().enumerate() {
+            if failing.contains(&delivery.channel) {
                 failed.push(index);
             } else {
-                self.sent.lock().unwrap().push((*channel, message.clone()));
+                let message = parse_message(Some(&delivery.body))?;
+                self.sent.lock().unwrap().push((delivery.channel, message));
             }
         }
         Ok(failed)

@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::DomainError;
 use crate::ids::TenantId;
@@ -44,6 +45,56 @@ pub enum DeliveryMessage {
     },
 }
 
+/// A routing message as the router reads it: the event stays raw JSON (only its id and type
+/// are looked at), so fanning it out to N subscriptions copies its text N times instead of
+/// parsing and re-serialising it N times.
+#[derive(Debug, Deserialize)]
+pub struct RoutingEnvelope {
+    version: String,
+    pub tenant_id: TenantId,
+    pub event: Box<RawValue>,
+}
+
+/// The parts of an event routing needs.
+#[derive(Debug, Deserialize)]
+pub struct EventHead {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub event_type: String,
+}
+
+impl RoutingEnvelope {
+    /// Parses a routing message body (any version this build understands).
+    pub fn parse(body: Option<&str>) -> Result<(Self, EventHead), DomainError> {
+        let envelope: Self = parse_message(body)?;
+        if envelope.version != "1" {
+            return Err(DomainError::InvalidMessage(format!(
+                "unknown variant `{}`, expected `1`",
+                envelope.version
+            )));
+        }
+        let head = serde_json::from_str(envelope.event.get())
+            .map_err(|e| DomainError::InvalidMessage(format!("event: {e}")))?;
+        Ok((envelope, head))
+    }
+
+    /// The body of the `DeliveryMessage` of this event to one subscription.
+    pub fn delivery_body(&self, subscription_id: &str) -> String {
+        let tenant = serde_json::to_string(&self.tenant_id).unwrap_or_default();
+        let subscription = serde_json::to_string(subscription_id).unwrap_or_default();
+        let event = self.event.get();
+        let mut body = String::with_capacity(event.len() + tenant.len() + subscription.len() + 64);
+        body.push_str(r#"{"version":"1","tenant_id":"#);
+        body.push_str(&tenant);
+        body.push_str(r#","subscription_id":"#);
+        body.push_str(&subscription);
+        body.push_str(r#","event":"#);
+        body.push_str(event);
+        body.push('}');
+        body
+    }
+}
+
 /// Parses a queue message body, naming what was wrong with it.
 pub fn parse_message<T: for<'de> Deserialize<'de>>(body: Option<&str>) -> Result<T, DomainError> {
     let body = body.ok_or_else(|| DomainError::InvalidMessage("empty message body".into()))?;
@@ -76,6 +127,30 @@ mod tests {
         let text = serde_json::to_string(&message).unwrap();
         assert!(text.contains(r#""version":"1""#), "{text}");
         assert_eq!(parse_message::<RoutingMessage>(Some(&text)).unwrap(), message);
+    }
+
+    #[test]
+    fn a_delivery_body_built_from_the_raw_event_is_the_typed_message() {
+        let routing = RoutingMessage::V1 {
+            tenant_id: TenantId("ten_\"a".into()),
+            event: sample_event(),
+        };
+        let text = serde_json::to_string(&routing).unwrap();
+        let (envelope, head) = RoutingEnvelope::parse(Some(&text)).unwrap();
+        assert_eq!(
+            (head.id.as_str(), head.event_type.as_str()),
+            ("evt_1", "order.paid")
+        );
+        let body = envelope.delivery_body("sub_\\1");
+        let expected = DeliveryMessage::V1 {
+            tenant_id: TenantId("ten_\"a".into()),
+            subscription_id: "sub_\\1".into(),
+            event: sample_event(),
+        };
+        assert_eq!(parse_message::<DeliveryMessage>(Some(&body)).unwrap(), expected);
+        let unknown = text.replace(r#""version":"1""#, r#""version":"2""#);
+        let error = RoutingEnvelope::parse(Some(&unknown)).unwrap_err();
+        assert!(error.to_string().contains("unknown variant `2`"), "{error}");
     }
 
     #[test]

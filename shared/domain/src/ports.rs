@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use crate::DomainError;
 use crate::delivery::{AttemptOutcome, Delivery};
 use crate::ids::TenantId;
-use crate::messages::{DeliveryMessage, Event, RoutingMessage};
+use crate::messages::{Event, RoutingMessage};
+use crate::routing::QueuedDelivery;
 use crate::subscription::{Channel, Subscription};
 
 /// An accepted event as stored, with what idempotency needs.
@@ -34,6 +35,13 @@ pub enum InsertOutcome {
 pub trait EventStore: Send + Sync {
     /// Stores the event if its id is free, in one conditional write.
     async fn insert_new(&self, tenant: &TenantId, event: &StoredEvent) -> Result<InsertOutcome, DomainError>;
+    /// Stores each event whose id is free, in as few requests as the store allows; one
+    /// outcome per event, in order. The ids must be distinct.
+    async fn insert_batch(
+        &self,
+        tenant: &TenantId,
+        events: &[StoredEvent],
+    ) -> Result<Vec<InsertOutcome>, DomainError>;
     /// Withdraws an event that could not be queued, freeing its idempotency key.
     async fn withdraw(
         &self,
@@ -47,6 +55,9 @@ pub trait EventStore: Send + Sync {
 #[async_trait]
 pub trait RoutingQueue: Send + Sync {
     async fn enqueue(&self, message: &RoutingMessage) -> Result<(), DomainError>;
+    /// Queues several messages in as few requests as the queue allows; returns the indexes
+    /// of those that were not queued.
+    async fn enqueue_batch(&self, messages: &[RoutingMessage]) -> Result<Vec<usize>, DomainError>;
 }
 
 #[async_trait]
@@ -64,11 +75,17 @@ pub trait SubscriptionStore: Send + Sync {
     async fn delete(&self, tenant: &TenantId, subscription_id: &str) -> Result<bool, DomainError>;
 }
 
-/// One delivery to create when an event is routed.
+/// The delivery a sender works on, with what the record needs if this attempt creates it.
+/// Records are created by a delivery's first attempt (or claim), not when the event is
+/// routed: routing then costs no write at all.
 #[derive(Debug, Clone, PartialEq)]
-pub struct NewDelivery {
+pub struct DeliveryRef {
+    pub tenant: TenantId,
+    pub event_id: String,
     pub subscription_id: String,
     pub channel: Channel,
+    /// Unix seconds after which the store may forget the record.
+    pub expires_at: u64,
 }
 
 /// The answer to a sender's claim on a delivery before it calls a provider.
@@ -78,45 +95,29 @@ pub enum ClaimOutcome {
     Claimed { attempts: u32 },
     /// Another attempt holds a live claim: try again after it lapses.
     Busy,
-    /// Delivered or failed already (or the record is gone): nothing to do.
+    /// Delivered or failed already: nothing to do.
     Final,
 }
 
 #[async_trait]
 pub trait DeliveryStore: Send + Sync {
-    /// Claims the delivery until `until_ms` unless it is final or another live claim holds it.
-    /// Recording an outcome releases the claim.
+    /// Claims the delivery until `until_ms` unless it is final or another live claim holds it,
+    /// creating its record (`pending`, no attempts) on the first claim. Recording an outcome
+    /// releases the claim.
     async fn claim(
         &self,
-        tenant: &TenantId,
-        event_id: &str,
-        subscription_id: &str,
+        delivery: &DeliveryRef,
         now_ms: u64,
         until_ms: u64,
     ) -> Result<ClaimOutcome, DomainError>;
-    /// Creates `pending` records for an event's deliveries; records that already exist (a
-    /// routing retry) are left as they are.
-    async fn create_pending(
-        &self,
-        tenant: &TenantId,
-        event_id: &str,
-        deliveries: &[NewDelivery],
-        expires_at: u64,
-    ) -> Result<(), DomainError>;
-    async fn get(
-        &self,
-        tenant: &TenantId,
-        event_id: &str,
-        subscription_id: &str,
-    ) -> Result<Option<Delivery>, DomainError>;
-    /// Records one attempt (or a final verdict without one, `attempt` unchanged).
+    /// Records an outcome in one write, creating the record if this is the first; a final
+    /// record is never changed. `attempted` counts one more attempt (a verdict reached without
+    /// calling anyone, such as a deleted subscription, counts none).
     async fn record(
         &self,
-        tenant: &TenantId,
-        event_id: &str,
-        subscription_id: &str,
-        attempts: u32,
+        delivery: &DeliveryRef,
         outcome: &AttemptOutcome,
+        attempted: bool,
     ) -> Result<(), DomainError>;
     async fn list(&self, tenant: &TenantId, event_id: &str) -> Result<Vec<Delivery>, DomainError>;
 }
@@ -124,7 +125,7 @@ pub trait DeliveryStore: Send + Sync {
 #[async_trait]
 pub trait DeliveryDispatcher: Send + Sync {
     /// Queues deliveries on their channels' queues; returns the indexes that failed.
-    async fn dispatch(&self, deliveries: &[(Channel, DeliveryMessage)]) -> Result<Vec<usize>, DomainError>;
+    async fn dispatch(&self, deliveries: &[QueuedDelivery]) -> Result<Vec<usize>, DomainError>;
 }
 
 #[async_trait]

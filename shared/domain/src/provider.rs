@@ -16,11 +16,11 @@ use async_trait::async_trait;
 use thiserror::Error;
 
 use crate::DomainError;
-use crate::clock::unix_ms;
+use crate::cache::CachedSubscriptions;
+use crate::clock::{unix_ms, unix_seconds};
 use crate::delivery::AttemptOutcome;
-use crate::ids::TenantId;
 use crate::messages::{DeliveryMessage, Event};
-use crate::ports::{ClaimOutcome, DeliveryStore, RetryScheduler, SubscriptionStore};
+use crate::ports::{ClaimOutcome, DeliveryRef, DeliveryStore, RetryScheduler};
 use crate::recipient::{read_recipient, resolve_recipient};
 use crate::retry::{FailureKind, RetrySchedule, after_failure, request_retry};
 use crate::subscription::Channel;
@@ -62,13 +62,15 @@ pub enum ProviderDeliveryError {
 }
 
 pub struct ProviderDelivery {
-    pub subscriptions: Arc<dyn SubscriptionStore>,
+    pub subscriptions: CachedSubscriptions,
     pub deliveries: Arc<dyn DeliveryStore>,
     pub retries: Arc<dyn RetryScheduler>,
     pub provider: Arc<dyn Provider>,
     pub schedule: RetrySchedule,
     /// How long a claim holds off other attempts; longer than one provider call can take.
     pub claim_lease: Duration,
+    /// How long delivery records are kept.
+    pub retention: Duration,
 }
 
 impl ProviderDelivery {
@@ -82,16 +84,17 @@ impl ProviderDelivery {
             subscription_id,
             event,
         } = message;
+        let delivery = DeliveryRef {
+            tenant: tenant_id,
+            event_id: event.id.clone(),
+            subscription_id,
+            channel: self.provider.channel(),
+            expires_at: unix_seconds() + self.retention.as_secs(),
+        };
         let now = unix_ms();
         let claim = self
             .deliveries
-            .claim(
-                &tenant_id,
-                &event.id,
-                &subscription_id,
-                now,
-                now + self.claim_lease.as_millis() as u64,
-            )
+            .claim(&delivery, now, now + self.claim_lease.as_millis() as u64)
             .await?;
         let attempts_so_far = match claim {
             ClaimOutcome::Claimed { attempts } => attempts,
@@ -106,7 +109,11 @@ impl ProviderDelivery {
                     .await;
             }
         };
-        let prepared = match self.subscriptions.get(&tenant_id, &subscription_id).await? {
+        let subscription = self
+            .subscriptions
+            .get(&delivery.tenant, &delivery.subscription_id)
+            .await?;
+        let prepared = match subscription {
             None => Err("subscription was deleted".to_owned()),
             Some(subscription) if !subscription.enabled => Err("subscription is disabled".to_owned()),
             Some(subscription) => self.prepare(&subscription.target, subscription.template.as_ref(), &event),
@@ -115,17 +122,13 @@ impl ProviderDelivery {
             Ok(prepared) => prepared,
             Err(reason) => {
                 let outcome = AttemptOutcome::failed(&reason);
-                return Ok(self
-                    .deliveries
-                    .record(&tenant_id, &event.id, &subscription_id, attempts_so_far, &outcome)
-                    .await?);
+                return Ok(self.deliveries.record(&delivery, &outcome, false).await?);
             }
         };
 
         let attempt = attempts_so_far + 1;
         let sent = self.provider.send(&recipient, &content, &event).await;
-        self.conclude(&tenant_id, &event.id, &subscription_id, attempt, sent, receipt)
-            .await
+        self.conclude(&delivery, attempt, sent, receipt).await
     }
 
     fn prepare(
@@ -150,9 +153,7 @@ impl ProviderDelivery {
 
     async fn conclude(
         &self,
-        tenant: &TenantId,
-        event_id: &str,
-        subscription_id: &str,
+        delivery: &DeliveryRef,
         attempt: u32,
         sent: Result<(), SendError>,
         receipt: Option<&str>,
@@ -160,25 +161,17 @@ impl ProviderDelivery {
         let (kind, error) = match sent {
             Ok(()) => {
                 let outcome = AttemptOutcome::delivered(None);
-                return Ok(self
-                    .deliveries
-                    .record(tenant, event_id, subscription_id, attempt, &outcome)
-                    .await?);
+                return Ok(self.deliveries.record(delivery, &outcome, true).await?);
             }
             Err(SendError::Permanent(reason)) => {
                 let outcome = AttemptOutcome::failed(&reason);
-                return Ok(self
-                    .deliveries
-                    .record(tenant, event_id, subscription_id, attempt, &outcome)
-                    .await?);
+                return Ok(self.deliveries.record(delivery, &outcome, true).await?);
             }
             Err(SendError::Throttled(reason)) => (FailureKind::Throttled, format!("throttled: {reason}")),
             Err(SendError::Transient(reason)) => (FailureKind::Ordinary, reason),
         };
         let (outcome, delay) = after_failure(&self.schedule, attempt, kind, None, None, &error);
-        self.deliveries
-            .record(tenant, event_id, subscription_id, attempt, &outcome)
-            .await?;
+        self.deliveries.record(delivery, &outcome, true).await?;
         match delay {
             Some(delay) => {
                 self.come_back(receipt, delay, outcome.error.unwrap_or_default())
@@ -210,8 +203,9 @@ mod tests {
 
     use super::*;
     use crate::delivery::DeliveryStatus;
+    use crate::ids::TenantId;
     use crate::memory::{MemoryDeliveryStore, MemoryRetryScheduler, MemorySubscriptionStore};
-    use crate::ports::NewDelivery;
+    use crate::ports::SubscriptionStore;
     use crate::subscription::Subscription;
 
     /// Records what it was asked to send; answers from a script, then Ok.
@@ -272,21 +266,14 @@ mod tests {
             updated_at: "t".into(),
         };
         subscriptions.insert(&tenant, &subscription).await.unwrap();
-        let new = NewDelivery {
-            subscription_id: "sub_1".into(),
-            channel: Channel::Sms,
-        };
-        deliveries
-            .create_pending(&tenant, "evt_1", &[new], 0)
-            .await
-            .unwrap();
         let delivery = ProviderDelivery {
-            subscriptions,
+            subscriptions: CachedSubscriptions::new(subscriptions, Duration::from_secs(60)),
             deliveries: deliveries.clone(),
             retries: retries.clone(),
             provider: provider.clone(),
             schedule: RetrySchedule::parse("10,20").unwrap(),
             claim_lease: Duration::from_secs(60),
+            retention: Duration::from_secs(3600),
         };
         Fixture {
             delivery,
@@ -312,12 +299,24 @@ mod tests {
         }
     }
 
+    fn delivery_ref() -> DeliveryRef {
+        DeliveryRef {
+            tenant: TenantId("ten_a".into()),
+            event_id: "evt_1".into(),
+            subscription_id: "sub_1".into(),
+            channel: Channel::Sms,
+            expires_at: 0,
+        }
+    }
+
     async fn record(f: &Fixture) -> crate::delivery::Delivery {
-        f.deliveries
-            .get(&TenantId("ten_a".into()), "evt_1", "sub_1")
+        let mut records = f
+            .deliveries
+            .list(&TenantId("ten_a".into()), "evt_1")
             .await
-            .unwrap()
-            .unwrap()
+            .unwrap();
+        assert_eq!(records.len(), 1, "one record per delivery");
+        records.remove(0)
     }
 
     #[tokio::test]
@@ -339,10 +338,9 @@ mod tests {
     #[tokio::test]
     async fn a_live_claim_holds_off_a_concurrent_attempt() {
         let f = fixture(json!({"phone": "+15555550100"})).await;
-        let tenant = TenantId("ten_a".into());
         let now = unix_ms();
         f.deliveries
-            .claim(&tenant, "evt_1", "sub_1", now, now + 60_000)
+            .claim(&delivery_ref(), now, now + 60_000)
             .await
             .unwrap();
         let outcome = f.delivery.deliver(message(), Some("r1")).await;

@@ -1,5 +1,6 @@
-//! Standard Webhooks 1.0 signatures: `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`,
-//! keyed with the base64-decoded part of a `whsec_` secret.
+//! What a webhook carries, and its Standard Webhooks 1.0 signature:
+//! `v1,<base64 HMAC-SHA256 of "{id}.{timestamp}.{body}">`, keyed with the base64-decoded part
+//! of a `whsec_` secret.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -7,6 +8,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::ids::random_bytes;
+use crate::messages::Event;
 
 const SECRET_PREFIX: &str = "whsec_";
 
@@ -25,6 +27,26 @@ pub fn decode_secret(secret: &str) -> Result<Vec<u8>, String> {
         return Err("secret is shorter than 24 bytes".into());
     }
     Ok(key)
+}
+
+/// The body every receiver gets (the contract's webhook payload), serialised straight from
+/// the event without copying its data.
+pub fn webhook_body(event: &Event) -> String {
+    #[derive(serde::Serialize)]
+    struct WebhookBody<'a> {
+        id: &'a str,
+        #[serde(rename = "type")]
+        event_type: &'a str,
+        timestamp: &'a str,
+        data: &'a serde_json::Value,
+    }
+    let body = WebhookBody {
+        id: &event.id,
+        event_type: &event.event_type,
+        timestamp: event.time.as_deref().unwrap_or(&event.received_at),
+        data: &event.data,
+    };
+    serde_json::to_string(&body).unwrap_or_default()
 }
 
 /// The `webhook-signature` header value for one attempt.

@@ -9,6 +9,7 @@ use notifier_aws::deliveries::DynamoDeliveryStore;
 use notifier_aws::queues::SqsRetryScheduler;
 use notifier_aws::subscriptions::DynamoSubscriptionStore;
 use notifier_domain::DomainError;
+use notifier_domain::cache::CachedSubscriptions;
 use notifier_domain::messages::{DeliveryMessage, parse_message};
 use notifier_domain::provider::{Provider, ProviderDelivery, ProviderDeliveryError};
 use notifier_domain::retry::RetrySchedule;
@@ -25,6 +26,10 @@ pub struct SenderSettings {
     pub deliveries_table: String,
     pub queue_url: String,
     pub schedule: RetrySchedule,
+    /// How long a subscription read is reused (`SUBSCRIPTION_CACHE_SECONDS`).
+    pub subscription_cache: Duration,
+    /// How long delivery records are kept (`EVENT_RETENTION_DAYS`).
+    pub retention: Duration,
 }
 
 impl SenderSettings {
@@ -41,14 +46,17 @@ impl SenderSettings {
             deliveries_table: required_env("DELIVERIES_TABLE")?,
             queue_url: required_env(queue_variable)?,
             schedule,
+            subscription_cache: Duration::from_secs(optional_env("SUBSCRIPTION_CACHE_SECONDS", 10u64)?),
+            retention: Duration::from_secs(86_400 * optional_env("EVENT_RETENTION_DAYS", 30u64)?),
         })
     }
 
-    pub fn subscriptions(&self, sdk_config: &SdkConfig) -> Arc<DynamoSubscriptionStore> {
-        Arc::new(DynamoSubscriptionStore::new(
+    pub fn subscriptions(&self, sdk_config: &SdkConfig) -> CachedSubscriptions {
+        let store = DynamoSubscriptionStore::new(
             aws_sdk_dynamodb::Client::new(sdk_config),
             &self.subscriptions_table,
-        ))
+        );
+        CachedSubscriptions::new(Arc::new(store), self.subscription_cache)
     }
 
     pub fn deliveries(&self, sdk_config: &SdkConfig) -> Arc<DynamoDeliveryStore> {
@@ -87,6 +95,7 @@ pub async fn run_provider_sender(
         provider,
         schedule: settings.schedule,
         claim_lease: CLAIM_LEASE,
+        retention: settings.retention,
     };
     let delivery = &delivery;
     run_sqs_consumer(|record| async move {

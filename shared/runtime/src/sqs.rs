@@ -1,6 +1,8 @@
-//! SQS batches with partial failures (`ReportBatchItemFailures`): each record is handled on its
-//! own, and only the ids of the records that failed go back to SQS, which makes them visible
-//! again (and eventually moves them to the dead-letter queue) while the rest are deleted.
+//! SQS batches with partial failures (`ReportBatchItemFailures`): only the ids of the records
+//! that failed go back to SQS, which makes them visible again (and eventually moves them to the
+//! dead-letter queue) while the rest are deleted. Records are handled one by one
+//! (`run_sqs_consumer`) or as a whole batch that shares its AWS requests
+//! (`run_sqs_batch_consumer`).
 
 use std::fmt::Display;
 use std::future::Future;
@@ -20,6 +22,32 @@ where
     let handle = &handle;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
         process_batch(event.payload, handle).await
+    }))
+    .await
+}
+
+/// The Lambda loop of an SQS-triggered function that handles each batch as a whole: `handle`
+/// answers with the records that failed, by their index in the batch, and why.
+pub async fn run_sqs_batch_consumer<F, Fut, E>(handle: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(Vec<SqsMessage>) -> Fut,
+    Fut: Future<Output = Vec<(usize, E)>>,
+    E: Display,
+{
+    let handle = &handle;
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+        let message_ids: Vec<_> = event
+            .payload
+            .records
+            .iter()
+            .map(|r| r.message_id.clone())
+            .collect();
+        let failures = handle(event.payload.records).await;
+        report_failures(
+            failures
+                .into_iter()
+                .map(|(index, error)| (message_ids.get(index).cloned().flatten(), error)),
+        )
     }))
     .await
 }
@@ -49,16 +77,25 @@ where
     E: Display,
 {
     let outcomes = join_all(event.records.into_iter().map(|record| {
-        let message_id = record.message_id.clone().filter(|id| !id.is_empty());
+        let message_id = record.message_id.clone();
         let outcome = handle(record);
         async move { (message_id, outcome.await) }
     }))
     .await;
+    report_failures(
+        outcomes
+            .into_iter()
+            .filter_map(|(message_id, outcome)| outcome.err().map(|error| (message_id, error))),
+    )
+}
 
+/// The batch response naming the failed records.
+fn report_failures<E: Display>(
+    failures: impl IntoIterator<Item = (Option<String>, E)>,
+) -> Result<SqsBatchResponse, BatchError> {
     let mut response = SqsBatchResponse::default();
-    for (message_id, outcome) in outcomes {
-        let Err(error) = outcome else { continue };
-        let Some(message_id) = message_id else {
+    for (message_id, error) in failures {
+        let Some(message_id) = message_id.filter(|id| !id.is_empty()) else {
             return Err(BatchError::UnidentifiableFailure(error.to_string()));
         };
         tracing::warn!(message_id = %message_id, error = %error, "record failed; SQS will retry it");
