@@ -3,7 +3,7 @@
 SHELL := /usr/bin/env bash
 STACK ?= notifier
 
-.PHONY: local local-down test build deploy fmt lint unit e2e localstack-status clean help
+.PHONY: local local-down test bench build deploy fmt lint unit e2e localstack-status clean help
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 20
@@ -16,6 +16,9 @@ local-down: ## Stop LocalStack (its state goes with it)
 
 test: ## fmt, clippy, unit tests, then end-to-end tests on a fresh stack on LocalStack
 	infra/scripts/test.sh
+
+bench: ## Measure every function (init, invocations, size, memory, CPU, billed requests); prints one table
+	infra/scripts/bench.sh
 
 build: ## sam build (cargo-lambda, release, x86_64)
 	source infra/scripts/lib.sh && ensure_tools && sam build --build-dir .aws-sam/build

@@ -14,11 +14,7 @@ ensure_tools
 cd "$REPO_ROOT"
 
 if [ "${NOTIFIER_SKIP_BUILD:-0}" != 1 ]; then
-  log "sam build (cargo-lambda, release)"
-  start=$SECONDS
-  sam build --template-file template.yaml --build-dir .aws-sam/build >"$LOCAL_DIR/sam-build.log" 2>&1 \
-    || { tail -n 60 "$LOCAL_DIR/sam-build.log"; die "sam build failed (full log: .local/sam-build.log)"; }
-  log "built in $((SECONDS - start)) s"
+  sam_build
 fi
 
 log "preparing LocalStack (artifact bucket, SES sender identity $sender)"

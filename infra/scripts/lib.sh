@@ -61,6 +61,27 @@ for output in stack.get("Outputs", []):
 PY
 }
 
+# sam build into .aws-sam/build (cargo-lambda, release), log in .local/sam-build.log.
+sam_build() {
+  log "sam build (cargo-lambda, release)"
+  local start=$SECONDS
+  sam build --template-file "$REPO_ROOT/template.yaml" --build-dir "$REPO_ROOT/.aws-sam/build" \
+    >"$LOCAL_DIR/sam-build.log" 2>&1 \
+    || { tail -n 60 "$LOCAL_DIR/sam-build.log"; die "sam build failed (full log: .local/sam-build.log)"; }
+  log "built in $((SECONDS - start)) s"
+}
+
+# Starts LocalStack unless it is running, and stops it when the calling script exits if it
+# was started here.
+localstack_for_this_script() {
+  LOCALSTACK_STARTED_HERE=0
+  if ! "$REPO_ROOT/infra/localstack/status.sh" >/dev/null 2>&1; then
+    "$REPO_ROOT/infra/localstack/start.sh"
+    LOCALSTACK_STARTED_HERE=1
+  fi
+  trap 'if [ "$LOCALSTACK_STARTED_HERE" = 1 ]; then "$REPO_ROOT/infra/localstack/stop.sh" || true; fi' EXIT
+}
+
 api_base_url() {
   local outputs api_id stage
   outputs="$(stack_outputs "$1")"

@@ -15,15 +15,7 @@ log "unit tests"
 cargo test --workspace --exclude notifier-e2e --locked
 
 ensure_tools
-started_here=0
-if ! "$REPO_ROOT/infra/localstack/status.sh" >/dev/null 2>&1; then
-  "$REPO_ROOT/infra/localstack/start.sh"
-  started_here=1
-fi
-cleanup() {
-  if [ "$started_here" = 1 ]; then "$REPO_ROOT/infra/localstack/stop.sh" || true; fi
-}
-trap cleanup EXIT
+localstack_for_this_script
 
 log "LocalStack plugin tests"
 "$LOCAL_DIR/venv-localstack/bin/python" -m pytest -q "$REPO_ROOT/infra/localstack/tests"

@@ -10,6 +10,7 @@ use tokio::net::{TcpListener, TcpStream};
 
 #[derive(Debug, Clone)]
 pub struct Received {
+    pub method: String,
     pub path: String,
     /// Header names lower-cased.
     pub headers: HashMap<String, String>,
@@ -89,7 +90,8 @@ async fn serve(mut stream: TcpStream, state: Arc<Mutex<State>>) {
     }
 }
 
-async fn read_request(stream: &mut TcpStream) -> Option<Received> {
+/// Reads one HTTP/1.1 request with a `content-length` body (None when the peer hung up).
+pub async fn read_request(stream: &mut TcpStream) -> Option<Received> {
     let mut buffer = Vec::new();
     let mut chunk = [0u8; 8192];
     let header_end = loop {
@@ -104,7 +106,9 @@ async fn read_request(stream: &mut TcpStream) -> Option<Received> {
     };
     let head = String::from_utf8_lossy(&buffer[..header_end]).to_string();
     let mut lines = head.split("\r\n");
-    let path = lines.next()?.split_whitespace().nth(1)?.to_owned();
+    let mut request_line = lines.next()?.split_whitespace();
+    let method = request_line.next()?.to_owned();
+    let path = request_line.next()?.to_owned();
     let headers: HashMap<String, String> = lines
         .filter_map(|line| line.split_once(':'))
         .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_owned()))
@@ -121,5 +125,10 @@ async fn read_request(stream: &mut TcpStream) -> Option<Received> {
         buffer.extend_from_slice(&chunk[..read]);
     }
     let body = String::from_utf8_lossy(&buffer[header_end..header_end + length]).to_string();
-    Some(Received { path, headers, body })
+    Some(Received {
+        method,
+        path,
+        headers,
+        body,
+    })
 }
