@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use notifier_aws::providers::SesEmail;
+use notifier_aws::warm::WarmUp;
 use notifier_runtime::senders::{SenderSettings, run_provider_sender};
 
 const DEFAULT_SCHEDULE: &str = "5,30,120,600,1800";
@@ -14,9 +15,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let settings = SenderSettings::from_env("EMAIL_QUEUE_URL", DEFAULT_SCHEDULE)?;
     let sender = notifier_runtime::required_env("SENDER_EMAIL")?;
     let sdk_config = notifier_aws::load_sdk_config().await?;
+    let ses = aws_sdk_ses::Client::new(&sdk_config);
     let provider = Arc::new(SesEmail {
-        client: aws_sdk_ses::Client::new(&sdk_config),
+        client: ses.clone(),
         sender,
     });
-    run_provider_sender(settings, &sdk_config, provider).await
+    run_provider_sender(settings, &sdk_config, provider, WarmUp::Ses(ses)).await
 }

@@ -5,6 +5,7 @@ mod deliver;
 
 use std::time::Duration;
 
+use notifier_aws::warm::WarmUp;
 use notifier_domain::ssrf::WebhookUrlPolicy;
 use notifier_runtime::optional_env;
 use notifier_runtime::senders::SenderSettings;
@@ -21,6 +22,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let allow_local = optional_env("ALLOW_LOCAL_WEBHOOK_TARGETS", false)?;
 
     let sdk_config = notifier_aws::load_sdk_config().await?;
+    // DynamoDB only: SQS is called for retries alone, and the webhook targets are the events'.
+    let connections = [WarmUp::dynamodb(&sdk_config)];
+    notifier_aws::warm::warm_up(&sdk_config, &connections).await;
     let sender = WebhookSender {
         subscriptions: settings.subscriptions(&sdk_config),
         deliveries: settings.deliveries(&sdk_config),

@@ -11,6 +11,7 @@ pub mod queues;
 pub mod subscriptions;
 pub mod tenants;
 pub mod tls;
+pub mod warm;
 
 pub use error::AdapterError;
 

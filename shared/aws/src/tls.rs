@@ -47,9 +47,14 @@ fn aws_roots_pem() -> String {
 
 /// The AWS SDK's HTTPS client (hyper, rustls with aws-lc) trusting the AWS roots.
 pub fn sdk_http_client() -> Result<SharedHttpClient, AdapterError> {
+    sdk_http_client_trusting(aws_roots_pem())
+}
+
+/// The AWS SDK's HTTPS client trusting only the certificates of `roots_pem`.
+pub(crate) fn sdk_http_client_trusting(roots_pem: String) -> Result<SharedHttpClient, AdapterError> {
     let trust = TrustStore::empty()
         .with_native_roots(false)
-        .with_pem_certificate(aws_roots_pem());
+        .with_pem_certificate(roots_pem);
     let context = TlsContext::builder()
         .with_trust_store(trust)
         .build()

@@ -8,6 +8,7 @@ use aws_config::SdkConfig;
 use notifier_aws::deliveries::DynamoDeliveryStore;
 use notifier_aws::queues::SqsRetryScheduler;
 use notifier_aws::subscriptions::DynamoSubscriptionStore;
+use notifier_aws::warm::WarmUp;
 use notifier_domain::DomainError;
 use notifier_domain::cache::CachedSubscriptions;
 use notifier_domain::messages::{DeliveryMessage, parse_message};
@@ -82,12 +83,16 @@ pub enum SendRecordError {
     Delivery(#[from] ProviderDeliveryError),
 }
 
-/// The Lambda loop of an email, SMS or push sender.
+/// The Lambda loop of an email, SMS or push sender. `provider_connection` opens the
+/// provider's connection at init, beside DynamoDB's.
 pub async fn run_provider_sender(
     settings: SenderSettings,
     sdk_config: &SdkConfig,
     provider: Arc<dyn Provider>,
+    provider_connection: WarmUp,
 ) -> Result<(), lambda_runtime::Error> {
+    let connections = [WarmUp::dynamodb(sdk_config), provider_connection];
+    notifier_aws::warm::warm_up(sdk_config, &connections).await;
     let delivery = ProviderDelivery {
         subscriptions: settings.subscriptions(sdk_config),
         deliveries: settings.deliveries(sdk_config),
