@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use notifier_aws::providers::SesEmail;
-use notifier_aws::warm::WarmUp;
+use notifier_aws::warm;
 use notifier_runtime::senders::{SenderSettings, run_provider_sender};
 
 const DEFAULT_SCHEDULE: &str = "5,30,120,600,1800";
@@ -20,5 +20,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         client: ses.clone(),
         sender,
     });
-    run_provider_sender(settings, &sdk_config, provider, WarmUp::Ses(ses)).await
+    run_provider_sender(settings, &sdk_config, provider, &warm::Ses(ses)).await
 }

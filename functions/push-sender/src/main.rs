@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use notifier_aws::providers::SnsPush;
-use notifier_aws::warm::WarmUp;
+use notifier_aws::warm;
 use notifier_runtime::senders::{SenderSettings, run_provider_sender};
 
 const DEFAULT_SCHEDULE: &str = "5,30,120,600,1800";
@@ -16,5 +16,5 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let sdk_config = notifier_aws::load_sdk_config().await?;
     let sns = aws_sdk_sns::Client::new(&sdk_config);
     let provider = Arc::new(SnsPush { client: sns.clone() });
-    run_provider_sender(settings, &sdk_config, provider, WarmUp::Sns(sns)).await
+    run_provider_sender(settings, &sdk_config, provider, &warm::Sns(sns)).await
 }

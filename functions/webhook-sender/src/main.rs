@@ -5,7 +5,7 @@ mod deliver;
 
 use std::time::Duration;
 
-use notifier_aws::warm::WarmUp;
+use notifier_aws::warm;
 use notifier_domain::ssrf::WebhookUrlPolicy;
 use notifier_runtime::optional_env;
 use notifier_runtime::senders::SenderSettings;
@@ -23,8 +23,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
 
     let sdk_config = notifier_aws::load_sdk_config().await?;
     // DynamoDB only: SQS is called for retries alone, and the webhook targets are the events'.
-    let connections = [WarmUp::dynamodb(&sdk_config)];
-    notifier_aws::warm::warm_up(&sdk_config, &connections).await;
+    warm::warm_up(&sdk_config, &[&warm::DynamoDb::from_config(&sdk_config)]).await;
     let sender = WebhookSender {
         subscriptions: settings.subscriptions(&sdk_config),
         deliveries: settings.deliveries(&sdk_config),

@@ -12,70 +12,113 @@
 
 use std::time::Duration;
 
+use async_trait::async_trait;
+use aws_smithy_runtime_api::client::result::SdkError;
 use futures_util::future::join_all;
 
 /// How long init may wait for the warm-ups; past it the function starts anyway and its
 /// first calls connect as they would have.
 const WARM_UP_LIMIT: Duration = Duration::from_millis(1_000);
 
-/// One service connection to open, with the client whose pool keeps it.
-pub enum WarmUp {
-    /// `DescribeEndpoints`: free, and needs no table.
-    DynamoDb(aws_sdk_dynamodb::Client),
-    /// `GetQueueAttributes` (`QueueArn`) of a queue the function uses; SQS serves every queue
-    /// of a region from one endpoint.
-    Sqs(aws_sdk_sqs::Client, String),
-    /// `GetSendQuota`.
-    Ses(aws_sdk_ses::Client),
-    /// `GetSMSAttributes` (`DefaultSMSType`).
-    Sns(aws_sdk_sns::Client),
-}
-
-impl WarmUp {
-    /// DynamoDB's connection, through a client of `sdk_config` (all of them share one pool).
-    pub fn dynamodb(sdk_config: &aws_config::SdkConfig) -> Self {
-        Self::DynamoDb(aws_sdk_dynamodb::Client::new(sdk_config))
-    }
-
-    fn service(&self) -> &'static str {
-        match self {
-            Self::DynamoDb(_) => "dynamodb",
-            Self::Sqs(..) => "sqs",
-            Self::Ses(_) => "ses",
-            Self::Sns(_) => "sns",
-        }
-    }
+/// One service connection to open: a cheap request through a client whose pool keeps the
+/// connection. A trait rather than an enum, so that a function links only the warm-ups it
+/// uses (an enum's `match` would pull every service's request code into every binary).
+#[async_trait]
+pub trait WarmUp: Send + Sync {
+    /// The service's name, for the log.
+    fn service(&self) -> &'static str;
 
     /// Sends the request; `Err` only when no answer came (so no connection is open).
+    async fn open(&self) -> Result<(), String>;
+}
+
+/// DynamoDB's connection, with `DescribeEndpoints`: free, and needs no table.
+pub struct DynamoDb(pub aws_sdk_dynamodb::Client);
+
+impl DynamoDb {
+    /// Through a client of `sdk_config` (all of them share one pool).
+    pub fn from_config(sdk_config: &aws_config::SdkConfig) -> Self {
+        Self(aws_sdk_dynamodb::Client::new(sdk_config))
+    }
+}
+
+#[async_trait]
+impl WarmUp for DynamoDb {
+    fn service(&self) -> &'static str {
+        "dynamodb"
+    }
+
     async fn open(&self) -> Result<(), String> {
-        fn answered<O, E: std::error::Error + 'static, R: std::fmt::Debug>(
-            result: Result<O, aws_smithy_runtime_api::client::result::SdkError<E, R>>,
-        ) -> Result<(), String> {
-            use aws_smithy_runtime_api::client::result::SdkError;
-            match result {
-                Ok(_) | Err(SdkError::ServiceError(_)) => Ok(()),
-                Err(other) => Err(crate::AdapterError::service("warm-up", other).to_string()),
-            }
-        }
-        match self {
-            Self::DynamoDb(client) => answered(client.describe_endpoints().send().await),
-            Self::Sqs(client, queue_url) => answered(
-                client
-                    .get_queue_attributes()
-                    .queue_url(queue_url)
-                    .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-                    .send()
-                    .await,
-            ),
-            Self::Ses(client) => answered(client.get_send_quota().send().await),
-            Self::Sns(client) => answered(
-                client
-                    .get_sms_attributes()
-                    .attributes("DefaultSMSType")
-                    .send()
-                    .await,
-            ),
-        }
+        answered(self.0.describe_endpoints().send().await)
+    }
+}
+
+/// SQS's connection, with `GetQueueAttributes` (`QueueArn`) of a queue the function uses;
+/// SQS serves every queue of a region from one endpoint.
+pub struct Sqs {
+    pub client: aws_sdk_sqs::Client,
+    pub queue_url: String,
+}
+
+#[async_trait]
+impl WarmUp for Sqs {
+    fn service(&self) -> &'static str {
+        "sqs"
+    }
+
+    async fn open(&self) -> Result<(), String> {
+        answered(
+            self.client
+                .get_queue_attributes()
+                .queue_url(&self.queue_url)
+                .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+                .send()
+                .await,
+        )
+    }
+}
+
+/// SES's connection, with `GetSendQuota`.
+pub struct Ses(pub aws_sdk_ses::Client);
+
+#[async_trait]
+impl WarmUp for Ses {
+    fn service(&self) -> &'static str {
+        "ses"
+    }
+
+    async fn open(&self) -> Result<(), String> {
+        answered(self.0.get_send_quota().send().await)
+    }
+}
+
+/// SNS's connection, with `GetSMSAttributes` (`DefaultSMSType`).
+pub struct Sns(pub aws_sdk_sns::Client);
+
+#[async_trait]
+impl WarmUp for Sns {
+    fn service(&self) -> &'static str {
+        "sns"
+    }
+
+    async fn open(&self) -> Result<(), String> {
+        answered(
+            self.0
+                .get_sms_attributes()
+                .attributes("DefaultSMSType")
+                .send()
+                .await,
+        )
+    }
+}
+
+/// Any HTTP answer, an error included, means the connection is open.
+fn answered<O, E: std::error::Error + 'static, R: std::fmt::Debug>(
+    result: Result<O, SdkError<E, R>>,
+) -> Result<(), String> {
+    match result {
+        Ok(_) | Err(SdkError::ServiceError(_)) => Ok(()),
+        Err(other) => Err(crate::AdapterError::service("warm-up", other).to_string()),
     }
 }
 
@@ -89,14 +132,14 @@ pub fn endpoints_use_tls(sdk_config: &aws_config::SdkConfig) -> bool {
 
 /// Opens every connection in `warm_ups` concurrently, within a second, if the endpoints use
 /// TLS. Failures only cost the saving: they are logged and the function starts as usual.
-pub async fn warm_up(sdk_config: &aws_config::SdkConfig, warm_ups: &[WarmUp]) {
+pub async fn warm_up(sdk_config: &aws_config::SdkConfig, warm_ups: &[&dyn WarmUp]) {
     if endpoints_use_tls(sdk_config) {
         warm_up_within(warm_ups, WARM_UP_LIMIT).await;
     }
 }
 
 /// Returns how many of `warm_ups` opened their connection within `limit`.
-async fn warm_up_within(warm_ups: &[WarmUp], limit: Duration) -> usize {
+async fn warm_up_within(warm_ups: &[&dyn WarmUp], limit: Duration) -> usize {
     let opened = join_all(warm_ups.iter().map(|warm_up| async move {
         match warm_up.open().await {
             Ok(()) => true,

@@ -8,7 +8,7 @@ use aws_config::SdkConfig;
 use notifier_aws::deliveries::DynamoDeliveryStore;
 use notifier_aws::queues::SqsRetryScheduler;
 use notifier_aws::subscriptions::DynamoSubscriptionStore;
-use notifier_aws::warm::WarmUp;
+use notifier_aws::warm::{self, WarmUp};
 use notifier_domain::DomainError;
 use notifier_domain::cache::CachedSubscriptions;
 use notifier_domain::messages::{DeliveryMessage, parse_message};
@@ -89,10 +89,10 @@ pub async fn run_provider_sender(
     settings: SenderSettings,
     sdk_config: &SdkConfig,
     provider: Arc<dyn Provider>,
-    provider_connection: WarmUp,
+    provider_connection: &dyn WarmUp,
 ) -> Result<(), lambda_runtime::Error> {
-    let connections = [WarmUp::dynamodb(sdk_config), provider_connection];
-    notifier_aws::warm::warm_up(sdk_config, &connections).await;
+    let dynamodb = warm::DynamoDb::from_config(sdk_config);
+    warm::warm_up(sdk_config, &[&dynamodb, provider_connection]).await;
     let delivery = ProviderDelivery {
         subscriptions: settings.subscriptions(sdk_config),
         deliveries: settings.deliveries(sdk_config),

@@ -181,12 +181,12 @@ async fn warmed_connections_are_the_ones_the_first_calls_use() {
         .map(|s| s.certificate_pem.as_str())
         .concat();
     let config = sdk_config(&dynamodb_server.url, &roots).await;
-    let warm_ups = [
-        WarmUp::DynamoDb(aws_sdk_dynamodb::Client::new(&config)),
-        WarmUp::Sqs(
-            sqs_client(&config, &sqs_server.url),
-            "https://queue/routing".into(),
-        ),
+    let warm_ups: [&dyn WarmUp; 2] = [
+        &DynamoDb::from_config(&config),
+        &Sqs {
+            client: sqs_client(&config, &sqs_server.url),
+            queue_url: "https://queue/routing".into(),
+        },
     ];
 
     assert_eq!(warm_up_within(&warm_ups, Duration::from_secs(5)).await, 2);
@@ -223,7 +223,7 @@ async fn warmed_connections_are_the_ones_the_first_calls_use() {
 async fn an_error_answer_still_leaves_the_connection_open() {
     let server = Server::start_tls(Answer::AccessDenied).await;
     let config = sdk_config(&server.url, &server.certificate_pem).await;
-    let warm_ups = [WarmUp::DynamoDb(aws_sdk_dynamodb::Client::new(&config))];
+    let warm_ups: [&dyn WarmUp; 1] = [&DynamoDb::from_config(&config)];
 
     assert_eq!(warm_up_within(&warm_ups, Duration::from_secs(5)).await, 1);
     assert_eq!(server.connections(), 1);
@@ -233,7 +233,7 @@ async fn an_error_answer_still_leaves_the_connection_open() {
 async fn a_silent_endpoint_delays_init_by_the_limit_at_most() {
     let server = Server::start_tls(Answer::Never).await;
     let config = sdk_config(&server.url, &server.certificate_pem).await;
-    let warm_ups = [WarmUp::DynamoDb(aws_sdk_dynamodb::Client::new(&config))];
+    let warm_ups: [&dyn WarmUp; 1] = [&DynamoDb::from_config(&config)];
 
     let started = Instant::now();
     assert_eq!(warm_up_within(&warm_ups, Duration::from_millis(200)).await, 0);
@@ -250,11 +250,7 @@ async fn plain_http_endpoints_are_not_warmed() {
     let server = Server::start_plain().await;
     let config = sdk_config(&server.url, &server.certificate_pem).await;
 
-    warm_up(
-        &config,
-        &[WarmUp::DynamoDb(aws_sdk_dynamodb::Client::new(&config))],
-    )
-    .await;
+    warm_up(&config, &[&DynamoDb::from_config(&config)]).await;
     assert_eq!(server.connections(), 0);
 }
 
