@@ -20,7 +20,7 @@ use notifier_aws::events::DynamoEventStore;
 use notifier_aws::queues::SqsRoutingQueue;
 use notifier_aws::subscriptions::DynamoSubscriptionStore;
 use notifier_aws::tenants::DynamoTenantStore;
-use notifier_aws::warm::{self, WarmUp};
+use notifier_aws::warm;
 use notifier_domain::ssrf::WebhookUrlPolicy;
 use notifier_domain::subscription::SubscriptionRules;
 use notifier_runtime::{optional_env, required_env};
@@ -53,14 +53,7 @@ async fn main() -> Result<(), Error> {
     let sdk_config = sdk_config.into_builder().timeout_config(timeouts).build();
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config);
     let sqs = aws_sdk_sqs::Client::new(&sdk_config);
-    let connections: [&dyn WarmUp; 2] = [
-        &warm::DynamoDb(dynamodb.clone()),
-        &warm::Sqs {
-            client: sqs.clone(),
-            queue_url: routing_queue_url.clone(),
-        },
-    ];
-    warm::warm_up(&sdk_config, &connections).await;
+    warm::warm_up_dynamodb_and_sqs(&sdk_config, &dynamodb, &sqs, &routing_queue_url).await;
 
     // A batch's transaction writes up to 100 items: it gets its own, longer limit.
     let events = Arc::new(

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use notifier_aws::queues::{SqsDeliveryDispatcher, SqsRetryScheduler};
 use notifier_aws::subscriptions::DynamoSubscriptionStore;
-use notifier_aws::warm::{self, WarmUp};
+use notifier_aws::warm;
 use notifier_domain::cache::TtlCache;
 use notifier_domain::subscription::Channel;
 use notifier_runtime::sqs::run_sqs_batch_consumer;
@@ -32,14 +32,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let sdk_config = notifier_aws::load_sdk_config().await?;
     let dynamodb = aws_sdk_dynamodb::Client::new(&sdk_config);
     let sqs = aws_sdk_sqs::Client::new(&sdk_config);
-    let connections: [&dyn WarmUp; 2] = [
-        &warm::DynamoDb(dynamodb.clone()),
-        &warm::Sqs {
-            client: sqs.clone(),
-            queue_url: routing_queue_url.clone(),
-        },
-    ];
-    warm::warm_up(&sdk_config, &connections).await;
+    warm::warm_up_dynamodb_and_sqs(&sdk_config, &dynamodb, &sqs, &routing_queue_url).await;
     let router = Router {
         subscriptions: Arc::new(DynamoSubscriptionStore::new(dynamodb, subscriptions_table)),
         cache: TtlCache::new(cache_ttl, 4096),

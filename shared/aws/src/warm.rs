@@ -138,6 +138,20 @@ pub async fn warm_up(sdk_config: &aws_config::SdkConfig, warm_ups: &[&dyn WarmUp
     }
 }
 
+/// The warm-ups of a function that uses DynamoDB and sends to an SQS queue (ingest, router).
+pub async fn warm_up_dynamodb_and_sqs(
+    sdk_config: &aws_config::SdkConfig,
+    dynamodb: &aws_sdk_dynamodb::Client,
+    sqs: &aws_sdk_sqs::Client,
+    queue_url: &str,
+) {
+    let sqs = Sqs {
+        client: sqs.clone(),
+        queue_url: queue_url.to_owned(),
+    };
+    warm_up(sdk_config, &[&DynamoDb(dynamodb.clone()), &sqs]).await;
+}
+
 /// Returns how many of `warm_ups` opened their connection within `limit`.
 async fn warm_up_within(warm_ups: &[&dyn WarmUp], limit: Duration) -> usize {
     let opened = join_all(warm_ups.iter().map(|warm_up| async move {
